@@ -1,0 +1,35 @@
+//! mgov-gateway: one USSD code and one SMS shortcode through which every public institution
+//! reaches citizens on feature phones.
+//!
+//! # Layout
+//! - [`config`]: settings from built-in defaults, `mgov.toml` and `MGOV_*` variables.
+//! - [`app`]: builds the shared state (stores, menus, clients) and serves HTTP.
+//! - [`http`]: router assembly and operator endpoints (`/healthz`, `/readyz`, `/metrics`).
+//! - [`telcos`]: telco records, callback authentication, one adapter per wire format.
+//! - [`ussd`]: the hop handler and the engine that walks menus.
+//! - [`sessions`]: live dialogue state, in Redis or in-process.
+//! - [`menus`]: menu files: parsing, checking, templates and screen rendering.
+//! - [`backoffice`]: signed calls to agencies' back offices, and the transaction log.
+//! - [`agencies`]: agency records and their back-office settings.
+//! - [`db`]: the durable store (Postgres or SQLite) and its migrations.
+//! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
+//! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
+//! - [`telemetry`]: logs with masked phone numbers, and Prometheus metrics.
+#![forbid(unsafe_code)]
+
+pub mod agencies;
+pub mod app;
+pub mod backoffice;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod language;
+pub mod menus;
+pub mod msisdn;
+pub mod sessions;
+pub mod telcos;
+pub mod telemetry;
+pub mod ussd;
