@@ -1,1 +1,3 @@
-//! TODO
+//! Signed calls to agencies back offices, and the transaction log.
+
+pub mod catalogue;

@@ -1,6 +1,6 @@
 //! USSD sessions: one dialogue's state between hops, kept in a [`SessionStore`].
 //!
-//! Two real backends pass one contract suite (`contract_tests`): [`redis::RedisSessions`]
+//! Two real backends pass one contract suite (`tests/it/sessions.rs`): [`redis::RedisSessions`]
 //! for production, where any node can serve any hop, and [`memory::MemorySessions`] for the
 //! embedded default. Expiry is decided by the caller's clock (`now_ms`), so the logic is
 //! tested without sleeping; the Redis key TTL is only a safety net.
@@ -13,9 +13,6 @@ use std::collections::BTreeMap;
 
 pub mod memory;
 pub mod redis;
-
-#[cfg(test)]
-pub(crate) mod contract_tests;
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -43,6 +40,8 @@ pub struct Session {
     pub network: Option<String>,
     pub language: Language,
     pub location: Location,
+    /// Where `00` (home) leads: the root menu, or a service dialled by its own code.
+    pub home: Location,
     /// Page of the current screen, from 0.
     pub page: u16,
     /// Screens to return to with `0`, most recent last.

@@ -1,0 +1,21 @@
+//! mgov-simulators: stand-ins for the systems the gateway talks to, so that tests, demos and
+//! load tests run without any agency's real system.
+//!
+//! The back-office simulator implements the contract in `design/BACKOFFICE.md`: one signed
+//! JSON-over-HTTP endpoint for every action, deterministic answers that tests can rely on, and
+//! configurable latency and failure rate. Mount it in-process with
+//! `Router::nest("/simulators/backoffice", backoffice::router(settings))`, start it on a free
+//! port with [`backoffice::spawn`], or run the `backoffice-sim` binary.
+//!
+//! # Layout
+//! - [`backoffice`]: `Settings`, the router (`POST /`, `GET /healthz`, `GET /stats`) and `spawn`.
+//! - `backoffice::http`: handlers: latency, signature check, envelope parsing, faults, replies.
+//! - `backoffice::actions`: one file per action family, pure functions of params and time.
+//! - [`backoffice::signature`]: the `Mgov-Signature` header: signing and verification.
+//! - [`backoffice::latency`]: fixed or uniform latency, parsed from `50ms` or `20ms..80ms`.
+//! - `backoffice::ids`: deterministic seeds and collision-free identifier sequences.
+//! - `backoffice::idempotency`: remembered answers, so a repeated `request_id` gets the same bytes.
+//! - `backoffice::stats`: request counters served as JSON by `GET /stats`.
+#![forbid(unsafe_code)]
+
+pub mod backoffice;
