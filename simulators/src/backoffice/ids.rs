@@ -35,7 +35,10 @@ pub(crate) struct Permutation {
 
 impl Permutation {
     pub(crate) fn new(half: u64, keys: [u64; ROUNDS]) -> Self {
-        assert!(half >= 2 && half <= u64::from(u32::MAX), "half out of range: {half}");
+        assert!(
+            half >= 2 && half <= u64::from(u32::MAX),
+            "half out of range: {half}"
+        );
         Permutation { half, keys }
     }
 
@@ -125,7 +128,10 @@ mod tests {
     fn consecutive_numbers_do_not_look_sequential() {
         let sequence = Sequence::new(Permutation::new(100_000, [7, 11, 13, 17]));
         let first: Vec<u64> = (0..20).map(|_| sequence.next().unwrap()).collect();
-        let close_pairs = first.windows(2).filter(|w| w[0].abs_diff(w[1]) < 1_000).count();
+        let close_pairs = first
+            .windows(2)
+            .filter(|w| w[0].abs_diff(w[1]) < 1_000)
+            .count();
         assert!(close_pairs < 3, "{first:?}");
     }
 

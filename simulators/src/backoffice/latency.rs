@@ -13,7 +13,10 @@ use rand::Rng;
 pub enum Latency {
     Fixed(Duration),
     /// Drawn per request from `min..=max`.
-    Uniform { min: Duration, max: Duration },
+    Uniform {
+        min: Duration,
+        max: Duration,
+    },
 }
 
 impl Default for Latency {
@@ -119,9 +122,9 @@ fn parse_duration(text: &str) -> Result<Duration, &'static str> {
 
 fn write_duration(f: &mut fmt::Formatter<'_>, delay: Duration) -> fmt::Result {
     let micros = delay.as_micros();
-    if micros % 1_000_000 == 0 {
+    if micros.is_multiple_of(1_000_000) {
         write!(f, "{}s", micros / 1_000_000)
-    } else if micros % 1_000 == 0 {
+    } else if micros.is_multiple_of(1_000) {
         write!(f, "{}ms", micros / 1_000)
     } else {
         write!(f, "{micros}us")
@@ -165,7 +168,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_latencies() {
-        for input in ["", "50", "ms", "-5ms", "1.5s", "5h", "80ms..20ms", "20ms..", "..5ms"] {
+        for input in [
+            "",
+            "50",
+            "ms",
+            "-5ms",
+            "1.5s",
+            "5h",
+            "80ms..20ms",
+            "20ms..",
+            "..5ms",
+        ] {
             let error = input.parse::<Latency>().expect_err(input);
             assert!(error.to_string().contains("expected e.g."), "{error}");
         }

@@ -60,9 +60,18 @@ pub fn verify(
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for part in header.split(',') {
-        let (key, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
+        let (key, value) = part
+            .trim()
+            .split_once('=')
+            .ok_or(SignatureError::Malformed)?;
         match key {
-            "t" => timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?),
+            "t" => {
+                timestamp = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| SignatureError::Malformed)?,
+                )
+            }
             "v1" => signatures.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?),
             // Unknown schemes are ignored, so a future v2 can be added alongside v1.
             _ => {}
@@ -156,7 +165,10 @@ mod tests {
 
     #[test]
     fn reports_missing_and_malformed_headers() {
-        assert_eq!(verify(SECRET, None, BODY, NOW), Err(SignatureError::Missing));
+        assert_eq!(
+            verify(SECRET, None, BODY, NOW),
+            Err(SignatureError::Missing)
+        );
         let good = sign(SECRET, NOW, BODY);
         for header in [
             "".to_owned(),

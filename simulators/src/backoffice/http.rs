@@ -1,0 +1,224 @@
+//! The HTTP face of the simulator: `POST /` for every action, `GET /healthz`, `GET /stats`.
+//!
+//! A `POST /` goes through, in order: the configured latency, the signature check (401),
+//! envelope parsing (400), the simulated fault (500), then the remembered or fresh answer.
+//! Faults are rolled after parsing so they can be counted, and before the idempotency store so
+//! that a failed request leaves nothing behind and its retry gets a real answer.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::actions::{perform, Action, Context, Issuer};
+use super::idempotency::{Answers, Freshness};
+use super::stats::{Event, Stats};
+use super::{signature, Latency, Settings};
+
+/// Everything the handlers share. Not `Debug`: it holds the secret.
+pub(crate) struct Backoffice {
+    secret: Option<Vec<u8>>,
+    latency: Latency,
+    failure_rate: f64,
+    issuer: Issuer,
+    answers: Answers,
+    stats: Stats,
+}
+
+impl Backoffice {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Backoffice {
+            secret: settings.secret.map(String::into_bytes),
+            latency: settings.latency,
+            failure_rate: settings.failure_rate,
+            issuer: Issuer::default(),
+            answers: Answers::default(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// True with probability `failure_rate` (rates at or above 1 always fail, NaN never).
+    fn fails_now(&self) -> bool {
+        self.failure_rate > 0.0 && rand::rng().random::<f64>() < self.failure_rate
+    }
+}
+
+pub(crate) fn router(backoffice: Arc<Backoffice>) -> Router {
+    Router::new()
+        .route("/", post(answer))
+        .route("/healthz", get(healthz))
+        .route("/stats", get(stats))
+        .with_state(backoffice)
+}
+
+/// The contract's request envelope.
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    request_id: String,
+    action: String,
+    msisdn: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    params: Option<Map<String, Value>>,
+}
+
+async fn answer(
+    State(backoffice): State<Arc<Backoffice>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let stats = &backoffice.stats;
+    stats.record(Event::Received);
+    backoffice.latency.wait().await;
+
+    if let Some(secret) = &backoffice.secret {
+        // A header that is not visible ASCII cannot be ours: treat it as malformed.
+        let header = headers
+            .get(signature::HEADER)
+            .map(|value| value.to_str().unwrap_or_default());
+        if let Err(error) = signature::verify(secret, header, &body, Utc::now().timestamp()) {
+            stats.record(Event::Unauthorized);
+            return error_reply(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string());
+        }
+    }
+
+    let envelope = match parse_envelope(&body) {
+        Ok(envelope) => envelope,
+        Err((code, message)) => {
+            stats.record(Event::BadRequest);
+            return error_reply(StatusCode::BAD_REQUEST, code, message);
+        }
+    };
+    let Some(action) = Action::parse(&envelope.action) else {
+        stats.record(Event::BadRequest);
+        let known: Vec<&str> = Action::ALL.iter().map(|action| action.name()).collect();
+        let message = format!(
+            "unknown action {:?}; known actions: {}",
+            envelope.action,
+            known.join(", ")
+        );
+        return error_reply(StatusCode::BAD_REQUEST, "unknown_action", message);
+    };
+
+    if backoffice.fails_now() {
+        stats.record(Event::SimulatedFailure);
+        tracing::debug!(action = action.name(), request_id = %envelope.request_id, "simulated failure");
+        let body = Json(json!({ "error": "simulated failure" }));
+        return (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+    }
+
+    let (reply, freshness) = backoffice
+        .answers
+        .get_or_answer(action, &envelope.request_id, || {
+            let context = Context {
+                language: envelope.language.as_deref().unwrap_or("en"),
+                now: Utc::now(),
+                issuer: &backoffice.issuer,
+            };
+            let no_params = Map::new();
+            let params = envelope.params.as_ref().unwrap_or(&no_params);
+            Bytes::from(perform(action, params, &context).to_json().to_string())
+        });
+    let replayed = freshness == Freshness::Replayed;
+    stats.record(Event::Answered { action, replayed });
+    tracing::debug!(
+        action = action.name(),
+        request_id = %envelope.request_id,
+        msisdn = %mask_msisdn(&envelope.msisdn),
+        replayed,
+        "answered"
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        reply,
+    )
+        .into_response()
+}
+
+fn parse_envelope(body: &[u8]) -> Result<Envelope, (&'static str, String)> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|error| {
+        (
+            "bad_request",
+            format!("malformed request envelope: {error}"),
+        )
+    })?;
+    if envelope.request_id.trim().is_empty() {
+        return Err(("bad_request", "request_id is empty".to_owned()));
+    }
+    if envelope.msisdn.trim().is_empty() {
+        return Err(("bad_request", "msisdn is empty".to_owned()));
+    }
+    Ok(envelope)
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn stats(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
+    Json(backoffice.stats.to_json())
+}
+
+fn error_reply(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(json!({ "error": code, "message": message }))).into_response()
+}
+
+/// `255754123456` → `2557****3456`: logs never carry a whole phone number.
+fn mask_msisdn(msisdn: &str) -> String {
+    let chars: Vec<char> = msisdn.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let hidden = chars.len() - 8;
+    chars[..4]
+        .iter()
+        .chain(std::iter::repeat_n(&'*', hidden))
+        .chain(&chars[chars.len() - 4..])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_phone_numbers() {
+        assert_eq!(mask_msisdn("255754123456"), "2557****3456");
+        assert_eq!(mask_msisdn("12345678"), "********");
+        assert_eq!(mask_msisdn(""), "");
+    }
+
+    #[test]
+    fn envelope_needs_request_id_action_and_msisdn() {
+        let good = br#"{"request_id":"tx_1","action":"bills.fetch","msisdn":"255754123456"}"#;
+        let envelope = parse_envelope(good).unwrap();
+        assert_eq!(envelope.language, None);
+        assert_eq!(envelope.params, None);
+        for body in [
+            &br#"{"action":"bills.fetch","msisdn":"255754123456"}"#[..],
+            br#"{"request_id":"tx_1","msisdn":"255754123456"}"#,
+            br#"{"request_id":"tx_1","action":"bills.fetch"}"#,
+            br#"{"request_id":" ","action":"bills.fetch","msisdn":"255754123456"}"#,
+            br#"{"request_id":"tx_1","action":"bills.fetch","msisdn":"2557","params":[1]}"#,
+            b"not json",
+        ] {
+            assert!(
+                parse_envelope(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The back-office simulator: an agency system speaking the gateway's back-office contract.
+//!
+//! Routes, relative to wherever the router is mounted:
+//! - `POST /`: every action; the JSON envelope names it (`bills.fetch`, ...).
+//! - `GET /healthz`: `{"status":"ok"}`.
+//! - `GET /stats`: request counters (per action, replays, simulated failures, 401s, 400s).
+//!
+//! Answers are deterministic where tests need them to be; each action's module documents
+//! how (`actions/bills.rs` and so on). In short: any 8-digit account not starting with `0` has
+//! one bill; control numbers are `99` + 10 digits, unique, and repeated for a repeated
+//! `request_id`; case ids ending in `0` are not found.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use mgov_simulators::backoffice::{spawn, Settings};
+//!
+//! let settings = Settings {
+//!     secret: Some("agency-secret".to_owned()),
+//!     latency: "20ms..80ms".parse().expect("valid latency"),
+//!     ..Settings::default()
+//! };
+//! let (address, _server) = spawn(settings).await?;
+//! println!("back office at http://{address}/");
+//! # Ok(())
+//! # }
+//! ```
+
+mod actions;
+mod http;
+mod idempotency;
+mod ids;
+pub mod latency;
+pub mod signature;
+mod stats;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use latency::{Latency, ParseLatencyError};
+
+/// How the simulated back office behaves. The default checks no signature, answers at once
+/// and never fails.
+#[derive(Clone, Default)]
+pub struct Settings {
+    /// The shared secret for `Mgov-Signature`; `None` accepts unsigned requests.
+    pub secret: Option<String>,
+    /// Delay before every answer.
+    pub latency: Latency,
+    /// Probability (0.0 to 1.0) that a request answers `500 {"error":"simulated failure"}`.
+    pub failure_rate: f64,
+}
+
+/// Hides the secret, so settings can be logged.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("latency", &self.latency)
+            .field("failure_rate", &self.failure_rate)
+            .finish()
+    }
+}
+
+/// The simulator's routes with their state applied, ready to serve or to mount with
+/// `Router::nest("/simulators/backoffice", router(settings))`. Each call is an independent
+/// back office, with its own idempotency memory, identifier sequences and counters.
+pub fn router(settings: Settings) -> Router {
+    http::router(Arc::new(http::Backoffice::new(settings)))
+}
+
+/// Serves a fresh simulator on `127.0.0.1` at a free port, for tests. Abort the handle (or
+/// drop the runtime) to stop it.
+pub async fn spawn(settings: Settings) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let address = listener.local_addr()?;
+    let app = router(settings);
+    let server = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "back-office simulator stopped");
+        }
+    });
+    Ok((address, server))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let settings = Settings {
+            secret: Some("s3cr3t".to_owned()),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+    }
+
+    #[test]
+    fn default_is_open_instant_and_reliable() {
+        let settings = Settings::default();
+        assert_eq!(settings.secret, None);
+        assert_eq!(settings.latency.sample(), std::time::Duration::ZERO);
+        assert_eq!(settings.failure_rate, 0.0);
+    }
+}

@@ -1,0 +1,74 @@
+//! `backoffice-sim`: runs the back-office simulator as its own process, for demos and load
+//! tests. All behaviour lives in the library; this parses flags and serves.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use mgov_simulators::backoffice::{self, Latency, Settings};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// A simulated agency back office speaking the gateway's back-office contract.
+#[derive(Parser)]
+#[command(name = "backoffice-sim", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    listen: SocketAddr,
+
+    /// Shared secret for the Mgov-Signature header; without it, unsigned requests are accepted.
+    #[arg(long, env = "BACKOFFICE_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+
+    /// Delay before each answer: fixed (`50ms`, `2s`) or uniform (`20ms..80ms`).
+    #[arg(long, default_value = "0ms")]
+    latency: Latency,
+
+    /// Probability, from 0.0 to 1.0, that a request answers 500.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    failure_rate: f64,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("{text:?} is not a probability between 0.0 and 1.0")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    // An empty variable is how shells usually "unset" a secret; read it as no secret.
+    let secret = args.secret.filter(|secret| !secret.is_empty());
+    if secret.is_none() {
+        tracing::warn!("no secret: requests are not signature-checked");
+    }
+    let settings = Settings {
+        secret,
+        latency: args.latency,
+        failure_rate: args.failure_rate,
+    };
+
+    let listener = TcpListener::bind(args.listen).await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        latency = %settings.latency,
+        failure_rate = settings.failure_rate,
+        signed = settings.secret.is_some(),
+        "back-office simulator listening"
+    );
+    axum::serve(listener, backoffice::router(settings))
+        .with_graceful_shutdown(async {
+            // If the signal handler cannot be installed, run until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}
