@@ -1,1 +1,226 @@
+//! Settings: built-in defaults, then an optional `mgov.toml`, then `MGOV_*` environment
+//! variables (nested keys with `__`, e.g. `MGOV_RATE_LIMIT__HOPS_PER_MINUTE_PER_MSISDN`).
+//! Everything is validated at start-up, and a bad setting is named in the error.
 
+use crate::language::Language;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that never prints (connection strings carry passwords).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `postgres://...` in production; unset means the embedded SQLite file `sqlite_path`.
+    pub database_url: Option<Secret>,
+    pub sqlite_path: PathBuf,
+    /// `redis://...` in production; unset means the in-process session store.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key, so that several gateways can share one Redis.
+    pub redis_prefix: String,
+    /// Seed demo agencies and loopback demo telcos, and mount the back-office simulator.
+    /// Defaults to on for the embedded default and off otherwise.
+    pub demo: Option<bool>,
+    pub menus_dir: PathBuf,
+    /// The shared USSD code whose root menu lists every service.
+    pub root_code: String,
+    /// Country code given to national numbers (`0754...`).
+    pub default_country: String,
+    pub default_language: Language,
+    /// A dialogue idle this long is over and recorded as abandoned.
+    pub session_idle_secs: u64,
+    /// Time one hop may take, back-office calls included, before the citizen is answered.
+    pub hop_budget_ms: u64,
+    /// The smallest screen any telco has; menus must fit it.
+    pub min_screen_limit: usize,
+    /// Largest callback body accepted.
+    pub max_callback_bytes: usize,
+    pub rate_limit: RateLimits,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// Hops one phone number may make per minute (a person presses keys a few times a minute).
+    pub hops_per_minute_per_msisdn: u32,
+    /// Hops one telco may send per second across its sessions, on one node.
+    pub hops_per_second_per_telco: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            sqlite_path: PathBuf::from("mgov.db"),
+            redis_url: None,
+            redis_prefix: "mgov:".into(),
+            demo: None,
+            menus_dir: PathBuf::from("menus"),
+            root_code: "*152*00#".into(),
+            default_country: "255".into(),
+            default_language: Language::SWAHILI,
+            session_idle_secs: 180,
+            hop_budget_ms: 5_000,
+            min_screen_limit: 160,
+            max_callback_bytes: 8 * 1024,
+            rate_limit: RateLimits { hops_per_minute_per_msisdn: 60, hops_per_second_per_telco: 50_000 },
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration: setting `{setting}`: {problem}")]
+    Invalid { setting: &'static str, problem: String },
+}
+
+impl Config {
+    /// Defaults, then `file` if it exists, then `MGOV_*` variables.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(file)))
+    }
+
+    /// Like [`Config::load`] with a figment that callers (tests) prepared.
+    pub fn from_figment(base: Figment) -> Result<Self, ConfigError> {
+        let config: Config = base
+            .merge(Env::prefixed("MGOV_").split("__").ignore(&["test_database_url", "test_redis_url"]))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The embedded default: no database or Redis configured.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.unwrap_or(self.is_embedded())
+    }
+
+    /// The durable store's URL: Postgres when configured, else the SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_string(),
+            None => format!("sqlite:{}", self.sqlite_path.display()),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, problem: &str| Err(ConfigError::Invalid { setting, problem: problem.to_string() });
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return invalid("database_url", "must start with postgres:// (leave it unset for the embedded SQLite file)");
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
+                return invalid("redis_url", "must start with redis:// or rediss://");
+            }
+        }
+        let code = self.root_code.as_bytes();
+        let code_ok = code.len() >= 3
+            && code[0] == b'*'
+            && code[code.len() - 1] == b'#'
+            && code[1..code.len() - 1].iter().all(|b| b.is_ascii_digit() || *b == b'*');
+        if !code_ok {
+            return invalid("root_code", "must look like *152*00#");
+        }
+        if self.default_country.is_empty()
+            || self.default_country.len() > 3
+            || !self.default_country.bytes().all(|b| b.is_ascii_digit())
+        {
+            return invalid("default_country", "must be 1 to 3 digits, e.g. 255");
+        }
+        if !(10..=3_600).contains(&self.session_idle_secs) {
+            return invalid("session_idle_secs", "must be between 10 and 3600");
+        }
+        if !(100..=30_000).contains(&self.hop_budget_ms) {
+            return invalid("hop_budget_ms", "must be between 100 and 30000");
+        }
+        if !(60..=1_000).contains(&self.min_screen_limit) {
+            return invalid("min_screen_limit", "must be between 60 and 1000");
+        }
+        if !(512..=1_048_576).contains(&self.max_callback_bytes) {
+            return invalid("max_callback_bytes", "must be between 512 and 1048576");
+        }
+        if self.rate_limit.hops_per_minute_per_msisdn == 0 || self.rate_limit.hops_per_second_per_telco == 0 {
+            return invalid("rate_limit", "limits must be at least 1");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return invalid("log_format", "must be text or json");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_default() {
+        let c = with("").unwrap();
+        assert!(c.is_embedded());
+        assert!(c.demo_enabled());
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.effective_database_url(), "sqlite:mgov.db");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = with("hop_budget_ms = 5").unwrap_err().to_string();
+        assert!(err.contains("hop_budget_ms"), "{err}");
+        let err = with("database_url = \"mysql://x\"").unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+        let err = with("root_code = \"152\"").unwrap_err().to_string();
+        assert!(err.contains("root_code"), "{err}");
+        let err = with("session_idle_secs = \"soon\"").unwrap_err().to_string();
+        assert!(err.contains("session_idle_secs"), "{err}");
+        let err = with("listne = \"1.2.3.4:5\"").unwrap_err().to_string();
+        assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = with("database_url = \"postgres://u:hunter2@db/x\"").unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.demo_enabled());
+    }
+}

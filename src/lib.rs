@@ -12,6 +12,7 @@
 //! - [`backoffice`]: signed calls to agencies' back offices, and the transaction log.
 //! - [`agencies`]: agency records and their back-office settings.
 //! - [`db`]: the durable store (Postgres or SQLite) and its migrations.
+//! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
 //! - [`telemetry`]: logs with masked phone numbers, and Prometheus metrics.
@@ -23,6 +24,7 @@ pub mod backoffice;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod error;
 pub mod http;
 pub mod ids;

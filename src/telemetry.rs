@@ -1,1 +1,45 @@
+//! Logs and metrics. Phone numbers reach logs only masked (see [`crate::msisdn::Msisdn`]);
+//! PINs and secrets are never logged.
 
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use tracing_subscriber::EnvFilter;
+
+/// Metric names, in one place so that dashboards and code agree.
+pub mod names {
+    pub const USSD_HOPS: &str = "mgov_ussd_hops_total";
+    pub const USSD_HOP_SECONDS: &str = "mgov_ussd_hop_duration_seconds";
+    pub const USSD_SESSIONS_ENDED: &str = "mgov_ussd_sessions_ended_total";
+    pub const SESSIONS_ACTIVE: &str = "mgov_sessions_active";
+    pub const TRANSACTIONS: &str = "mgov_transactions_total";
+    pub const BACKOFFICE_SECONDS: &str = "mgov_backoffice_call_duration_seconds";
+    pub const CALLBACKS_REFUSED: &str = "mgov_callbacks_refused_total";
+}
+
+/// Starts structured logging (`RUST_LOG` filters, default `info`); `json` for log shippers.
+pub fn init_logging(format: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let result = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    // A second init (tests start many gateways in one process) keeps the first subscriber.
+    let _ = result;
+}
+
+/// The process-wide Prometheus recorder; installed once, shared by every gateway in the
+/// process (tests run several).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let latency_buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &latency_buckets)
+                .and_then(|b| b.install_recorder())
+                .unwrap_or_else(|_| {
+                    // Another recorder was installed first (only possible in tests that embed
+                    // the gateway next to other code); render from a detached one.
+                    PrometheusBuilder::new().build_recorder().handle()
+                })
+        })
+        .clone()
+}

@@ -1,0 +1,26 @@
+//! What the gateway itself tells a citizen when it cannot serve them, in their language.
+//! Menu texts belong to menu files; these are the few the engine owns.
+
+use crate::language::Language;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// A shared part (sessions, database) is down.
+    Unavailable,
+    /// The dialled code leads nowhere.
+    UnknownCode,
+    /// Too many hops from one number in a short time.
+    TooFast,
+}
+
+pub fn notice(kind: Notice, language: Language) -> &'static str {
+    let swahili = language == Language::SWAHILI;
+    match (kind, swahili) {
+        (Notice::Unavailable, true) => "Samahani, huduma haipatikani kwa sasa. Tafadhali jaribu tena baadaye.",
+        (Notice::Unavailable, false) => "Sorry, the service is temporarily unavailable. Please try again later.",
+        (Notice::UnknownCode, true) => "Namba uliyopiga haitumiki. Tafadhali hakiki namba na ujaribu tena.",
+        (Notice::UnknownCode, false) => "The code you dialled is not in use. Please check it and try again.",
+        (Notice::TooFast, true) => "Maombi mengi mno kwa muda mfupi. Tafadhali subiri kidogo kisha ujaribu tena.",
+        (Notice::TooFast, false) => "Too many requests in a short time. Please wait a moment and try again.",
+    }
+}
