@@ -1,3 +1,8 @@
-//! Signed calls to agencies back offices, and the transaction log.
+//! Signed calls to agencies' back offices (`client`), the contract's standard actions
+//! (`catalogue`), signatures (`signature`) and what the transaction log keeps (`summary`).
 
 pub mod catalogue;
+// pub mod client; (wired once agencies::Agency lands)
+pub mod signature;
+pub mod summary;
+pub mod store;

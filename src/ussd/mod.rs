@@ -1,1 +1,4 @@
 pub mod request;
+pub mod input;
+pub mod notices;
+pub mod store;

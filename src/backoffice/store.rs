@@ -1,0 +1,201 @@
+//! The transaction log: one row per back-office call made for a citizen.
+
+use crate::db::{on_both, rows_per_statement, Db, DbError, Money, OpExt, Timestamp};
+use crate::ids::{AgencyId, ServiceId, TransactionId};
+use crate::msisdn::Msisdn;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// How a back-office call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionOutcome {
+    Ok,
+    NotFound,
+    Rejected,
+    Failed,
+    Timeout,
+}
+
+impl TransactionOutcome {
+    pub const ALL: [TransactionOutcome; 5] = [
+        TransactionOutcome::Ok,
+        TransactionOutcome::NotFound,
+        TransactionOutcome::Rejected,
+        TransactionOutcome::Failed,
+        TransactionOutcome::Timeout,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransactionOutcome::Ok => "ok",
+            TransactionOutcome::NotFound => "not_found",
+            TransactionOutcome::Rejected => "rejected",
+            TransactionOutcome::Failed => "failed",
+            TransactionOutcome::Timeout => "timeout",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == raw)
+    }
+}
+
+/// One back-office call as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionRecord {
+    /// The request id sent to the agency (`tx_...`); a repeated id is not stored twice.
+    pub id: TransactionId,
+    pub agency: AgencyId,
+    pub service: Option<ServiceId>,
+    pub action: String,
+    pub session_key: Option<String>,
+    /// The full number, so that a late result can still be sent by SMS.
+    pub msisdn: Msisdn,
+    pub outcome: TransactionOutcome,
+    pub latency_ms: i64,
+    pub attempts: i32,
+    /// Stored to two decimal places, rounded half away from zero.
+    pub amount: Option<Decimal>,
+    pub currency: Option<String>,
+    /// Control number, booking reference, case id...
+    pub reference: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, agency_id, service_id, action, session_key, msisdn, outcome, \
+                       latency_ms, attempts, amount, currency, reference, error, created_at, \
+                       completed_at";
+const COLUMN_COUNT: usize = 15;
+
+#[derive(sqlx::FromRow)]
+struct TransactionRow {
+    id: String,
+    agency_id: String,
+    service_id: Option<String>,
+    action: String,
+    session_key: Option<String>,
+    msisdn: String,
+    outcome: String,
+    latency_ms: i64,
+    attempts: i32,
+    amount: Option<Money>,
+    currency: Option<String>,
+    reference: Option<String>,
+    error: Option<String>,
+    created_at: Timestamp,
+    completed_at: Timestamp,
+}
+
+/// Binds one record's columns, in `COLUMNS` order, to a multi-row VALUES list.
+macro_rules! bind_record {
+    ($row:expr, $r:expr) => {
+        $row.push_bind($r.id.as_str())
+            .push_bind($r.agency.as_str())
+            .push_bind($r.service.as_ref().map(|s| s.as_str()))
+            .push_bind($r.action.as_str())
+            .push_bind($r.session_key.as_deref())
+            .push_bind($r.msisdn.as_str())
+            .push_bind($r.outcome.as_str())
+            .push_bind($r.latency_ms)
+            .push_bind($r.attempts)
+            .push_bind($r.amount.map(Money))
+            .push_bind($r.currency.as_deref())
+            .push_bind($r.reference.as_deref())
+            .push_bind($r.error.as_deref())
+            .push_bind(Timestamp($r.created_at))
+            .push_bind(Timestamp($r.completed_at))
+    };
+}
+
+/// Records a call; returns false (and changes nothing) when its id is already recorded,
+/// so that a retried write cannot log one call twice.
+pub async fn insert_transaction(db: &Db, record: &TransactionRecord) -> Result<bool, DbError> {
+    Ok(insert_transactions(db, std::slice::from_ref(record)).await? == 1)
+}
+
+/// Records many calls with one multi-row INSERT (split only past the bind-parameter
+/// limit, about 2,000 rows); ids already recorded are skipped. Returns how many were new.
+pub async fn insert_transactions(db: &Db, records: &[TransactionRecord]) -> Result<u64, DbError> {
+    let mut inserted = 0;
+    for chunk in records.chunks(rows_per_statement(COLUMN_COUNT)) {
+        inserted += on_both!(db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO transactions ({COLUMNS}) "));
+            qb.push_values(chunk, |mut row, r| {
+                bind_record!(row, r);
+            });
+            qb.push(" ON CONFLICT (id) DO NOTHING");
+            qb.build().execute(pool).await.map(|r| r.rows_affected())
+        })
+        .op("insert_transactions")?;
+    }
+    Ok(inserted)
+}
+
+pub async fn get_transaction(
+    db: &Db,
+    id: &TransactionId,
+) -> Result<Option<TransactionRecord>, DbError> {
+    const OP: &str = "get_transaction";
+    let sql = format!("SELECT {COLUMNS} FROM transactions WHERE id = $1");
+    let row: Option<TransactionRow> = on_both!(db, pool => {
+        sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(pool).await
+    })
+    .op(OP)?;
+    row.map(|r| r.into_record(OP)).transpose()
+}
+
+/// How many calls ended each way, e.g. `[("failed", 3), ("ok", 120)]`, ordered by outcome.
+pub async fn count_transactions_by_outcome(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    on_both!(db, pool => {
+        sqlx::query_as(
+            "SELECT outcome, COUNT(*) FROM transactions GROUP BY outcome ORDER BY outcome",
+        )
+        .fetch_all(pool)
+        .await
+    })
+    .op("count_transactions_by_outcome")
+}
+
+impl TransactionRow {
+    fn into_record(self, op: &'static str) -> Result<TransactionRecord, DbError> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            DbError::corrupt(op, format!("transaction {}: {what}: {e}", self.id))
+        };
+        Ok(TransactionRecord {
+            agency: AgencyId::parse(&self.agency_id).map_err(|e| bad("agency", &e))?,
+            service: match &self.service_id {
+                Some(s) => Some(ServiceId::parse(s).map_err(|e| bad("service", &e))?),
+                None => None,
+            },
+            msisdn: Msisdn::parse(&self.msisdn, "").map_err(|e| bad("msisdn", &e))?,
+            outcome: TransactionOutcome::parse(&self.outcome)
+                .ok_or_else(|| bad("outcome", &self.outcome))?,
+            action: self.action,
+            session_key: self.session_key,
+            latency_ms: self.latency_ms,
+            attempts: self.attempts,
+            amount: self.amount.map(|m| m.0),
+            currency: self.currency,
+            reference: self.reference,
+            error: self.error,
+            created_at: self.created_at.0,
+            completed_at: self.completed_at.0,
+            id: TransactionId::from_stored(self.id),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_round_trip_through_their_names() {
+        for o in TransactionOutcome::ALL {
+            assert_eq!(TransactionOutcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(TransactionOutcome::parse("OK"), None);
+    }
+}

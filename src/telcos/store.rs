@@ -1,0 +1,129 @@
+//! Telco records in the durable store.
+
+use super::{Telco, TelcoCredentials, WireFormat};
+use crate::db::{on_both, Db, DbError, OpExt, Timestamp};
+use crate::ids::TelcoId;
+
+const SELECT: &str = "SELECT id, wire_format, username, secret_sha256, allowed_networks, \
+                      screen_limit FROM telcos";
+
+#[derive(sqlx::FromRow)]
+struct TelcoRow {
+    id: String,
+    wire_format: String,
+    username: Option<String>,
+    secret_sha256: Option<String>,
+    allowed_networks: String,
+    screen_limit: i32,
+}
+
+/// Creates the telco or replaces its settings (keeping its `created_at`).
+pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
+    const OP: &str = "upsert_telco";
+    let screen_limit = i32::try_from(telco.screen_limit).map_err(|_| {
+        DbError::invalid(
+            OP,
+            format!("screen limit {} is too large", telco.screen_limit),
+        )
+    })?;
+    let networks: Vec<String> = telco
+        .allowed_networks
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let networks = networks.join(",");
+    let credentials = telco.credentials.as_ref();
+    let now = Timestamp::now();
+    on_both!(db, pool => {
+        sqlx::query(
+            "INSERT INTO telcos (id, wire_format, username, secret_sha256, allowed_networks,
+                                 screen_limit, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             ON CONFLICT (id) DO UPDATE SET
+                 wire_format = excluded.wire_format,
+                 username = excluded.username,
+                 secret_sha256 = excluded.secret_sha256,
+                 allowed_networks = excluded.allowed_networks,
+                 screen_limit = excluded.screen_limit,
+                 updated_at = excluded.updated_at",
+        )
+        .bind(telco.id.as_str())
+        .bind(telco.wire_format.as_str())
+        .bind(credentials.map(|c| c.username.as_str()))
+        .bind(credentials.map(|c| c.secret_sha256.as_str()))
+        .bind(&networks)
+        .bind(screen_limit)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+    .op(OP)?;
+    Ok(())
+}
+
+pub async fn get_telco(db: &Db, id: &TelcoId) -> Result<Option<Telco>, DbError> {
+    const OP: &str = "get_telco";
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<TelcoRow> = on_both!(db, pool => {
+        sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(pool).await
+    })
+    .op(OP)?;
+    row.map(|r| r.into_telco(OP)).transpose()
+}
+
+/// Every telco, ordered by id.
+pub async fn list_telcos(db: &Db) -> Result<Vec<Telco>, DbError> {
+    const OP: &str = "list_telcos";
+    let sql = format!("{SELECT} ORDER BY id");
+    let rows: Vec<TelcoRow> =
+        on_both!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await).op(OP)?;
+    rows.into_iter().map(|r| r.into_telco(OP)).collect()
+}
+
+impl TelcoRow {
+    fn into_telco(self, op: &'static str) -> Result<Telco, DbError> {
+        let id = TelcoId::parse(&self.id).map_err(|e| DbError::corrupt(op, e))?;
+        let wire_format = WireFormat::parse(&self.wire_format).ok_or_else(|| {
+            DbError::corrupt(
+                op,
+                format!("telco {id}: unknown wire format {:?}", self.wire_format),
+            )
+        })?;
+        let credentials = match (self.username, self.secret_sha256) {
+            (Some(username), Some(secret_sha256)) => Some(TelcoCredentials {
+                username,
+                secret_sha256,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(DbError::corrupt(
+                    op,
+                    format!("telco {id}: half of its credentials"),
+                ))
+            }
+        };
+        let allowed_networks = self
+            .allowed_networks
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| DbError::corrupt(op, format!("telco {id}: network {s:?}: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let screen_limit = usize::try_from(self.screen_limit).map_err(|_| {
+            DbError::corrupt(
+                op,
+                format!("telco {id}: screen limit {}", self.screen_limit),
+            )
+        })?;
+        Ok(Telco {
+            id,
+            wire_format,
+            credentials,
+            allowed_networks,
+            screen_limit,
+        })
+    }
+}

@@ -1,0 +1,163 @@
+//! Finished USSD dialogues in the durable store, for reports. Live dialogue state lives
+//! in the session store (`sessions`), not here.
+
+use crate::db::{on_both, rows_per_statement, Db, DbError, OpExt, Timestamp};
+use crate::ids::{ServiceId, TelcoId};
+use chrono::{DateTime, Utc};
+
+/// Why a dialogue ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndReason {
+    /// Reached an end screen.
+    Completed,
+    /// The citizen pressed cancel.
+    UserCancelled,
+    /// The telco gave up waiting for the citizen.
+    TelcoTimeout,
+    /// No further hop came and the session expired.
+    Abandoned,
+    /// An error on our side ended it.
+    Failed,
+    /// The service or its back office was not available.
+    Unavailable,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 6] = [
+        EndReason::Completed,
+        EndReason::UserCancelled,
+        EndReason::TelcoTimeout,
+        EndReason::Abandoned,
+        EndReason::Failed,
+        EndReason::Unavailable,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EndReason::Completed => "completed",
+            EndReason::UserCancelled => "user_cancelled",
+            EndReason::TelcoTimeout => "telco_timeout",
+            EndReason::Abandoned => "abandoned",
+            EndReason::Failed => "failed",
+            EndReason::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// One finished dialogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The telco's session id.
+    pub session_key: String,
+    pub telco: TelcoId,
+    /// Only the masked number (`Msisdn::masked`, `2557****3456`): reports need no more.
+    pub msisdn_masked: String,
+    pub service: Option<ServiceId>,
+    pub network: Option<String>,
+    pub hops: i32,
+    pub end_reason: EndReason,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub duration_ms: i64,
+}
+
+const COLUMNS: &str = "session_key, telco_id, msisdn_masked, service_id, network, hops, \
+                       end_reason, started_at, ended_at, duration_ms";
+const COLUMN_COUNT: usize = 10;
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_key: String,
+    telco_id: String,
+    msisdn_masked: String,
+    service_id: Option<String>,
+    network: Option<String>,
+    hops: i32,
+    end_reason: String,
+    started_at: Timestamp,
+    ended_at: Timestamp,
+    duration_ms: i64,
+}
+
+pub async fn insert_session_record(db: &Db, record: &SessionRecord) -> Result<(), DbError> {
+    insert_session_records(db, std::slice::from_ref(record)).await?;
+    Ok(())
+}
+
+/// Records many dialogues with one multi-row INSERT (split only past the bind-parameter
+/// limit, about 3,000 rows). Returns how many rows were written.
+pub async fn insert_session_records(db: &Db, records: &[SessionRecord]) -> Result<u64, DbError> {
+    let mut inserted = 0;
+    for chunk in records.chunks(rows_per_statement(COLUMN_COUNT)) {
+        inserted += on_both!(db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO ussd_sessions ({COLUMNS}) "));
+            qb.push_values(chunk, |mut row, r| {
+                row.push_bind(r.session_key.as_str())
+                    .push_bind(r.telco.as_str())
+                    .push_bind(r.msisdn_masked.as_str())
+                    .push_bind(r.service.as_ref().map(|s| s.as_str()))
+                    .push_bind(r.network.as_deref())
+                    .push_bind(r.hops)
+                    .push_bind(r.end_reason.as_str())
+                    .push_bind(Timestamp(r.started_at))
+                    .push_bind(Timestamp(r.ended_at))
+                    .push_bind(r.duration_ms);
+            });
+            qb.build().execute(pool).await.map(|r| r.rows_affected())
+        })
+        .op("insert_session_records")?;
+    }
+    Ok(inserted)
+}
+
+/// The most recently recorded dialogues, newest first.
+pub async fn recent_session_records(db: &Db, limit: i64) -> Result<Vec<SessionRecord>, DbError> {
+    const OP: &str = "recent_session_records";
+    let sql = format!("SELECT {COLUMNS} FROM ussd_sessions ORDER BY id DESC LIMIT $1");
+    let rows: Vec<SessionRow> = on_both!(db, pool => {
+        sqlx::query_as(&sql).bind(limit).fetch_all(pool).await
+    })
+    .op(OP)?;
+    rows.into_iter().map(|r| r.into_record(OP)).collect()
+}
+
+impl SessionRow {
+    fn into_record(self, op: &'static str) -> Result<SessionRecord, DbError> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            DbError::corrupt(op, format!("session {}: {what}: {e}", self.session_key))
+        };
+        Ok(SessionRecord {
+            telco: TelcoId::parse(&self.telco_id).map_err(|e| bad("telco", &e))?,
+            service: match &self.service_id {
+                Some(s) => Some(ServiceId::parse(s).map_err(|e| bad("service", &e))?),
+                None => None,
+            },
+            end_reason: EndReason::parse(&self.end_reason)
+                .ok_or_else(|| bad("end reason", &self.end_reason))?,
+            msisdn_masked: self.msisdn_masked,
+            network: self.network,
+            hops: self.hops,
+            started_at: self.started_at.0,
+            ended_at: self.ended_at.0,
+            duration_ms: self.duration_ms,
+            session_key: self.session_key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_reasons_round_trip_through_their_names() {
+        for r in EndReason::ALL {
+            assert_eq!(EndReason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(EndReason::parse("timeout"), None);
+    }
+}
