@@ -1,1 +1,27 @@
-fn main(){}
+use clap::Parser;
+use mgov::cli::{Cli, Command};
+use mgov::config::Config;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("mgov: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The phone in the terminal prints screens, not logs.
+    if !matches!(cli.command, Command::Dial(_)) {
+        mgov::telemetry::init_logging(&config.log_format);
+    }
+    match mgov::cli::run(cli, config).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mgov: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

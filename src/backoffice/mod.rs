@@ -2,7 +2,7 @@
 //! (`catalogue`), signatures (`signature`) and what the transaction log keeps (`summary`).
 
 pub mod catalogue;
-// pub mod client; (wired once agencies::Agency lands)
+pub mod client;
 pub mod signature;
 pub mod summary;
 pub mod store;

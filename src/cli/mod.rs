@@ -1,1 +1,92 @@
-//! TODO
+//! The `mgov` command line: what operators, menu authors and testers run.
+
+mod admin;
+mod dial;
+pub mod phone;
+
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "mgov", version, about = "Mobile services gateway: USSD and SMS for public institutions")]
+pub struct Cli {
+    /// Settings file (optional); `MGOV_*` variables override it.
+    #[arg(long, global = true, default_value = "mgov.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the gateway (the embedded default when no database or Redis is configured).
+    Serve,
+    /// Apply database migrations.
+    Migrate,
+    /// Work with menu files.
+    Menus {
+        #[command(subcommand)]
+        command: MenusCommand,
+    },
+    /// Be a phone: dial a code through a running gateway as an aggregator would.
+    Dial(dial::DialArgs),
+    /// Register and list telcos and aggregators.
+    Telcos {
+        #[command(subcommand)]
+        command: admin::TelcosCommand,
+    },
+    /// Register and list agencies.
+    Agencies {
+        #[command(subcommand)]
+        command: admin::AgenciesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MenusCommand {
+    /// Check every menu file and report each problem with its file, line and state.
+    Check {
+        /// Folder of menu files (default: the configured `menus_dir`).
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Runs a parsed command line; `main` only sets up the runtime and logging.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve => {
+            crate::app::serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let db = crate::db::Db::connect(&config.effective_database_url()).await?;
+            db.migrate().await?;
+            println!("migrations applied to the {} database", db.kind().as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Menus { command: MenusCommand::Check { dir } } => Ok(check_menus(config, dir)),
+        Command::Dial(args) => dial::run(args).await,
+        Command::Telcos { command } => admin::telcos(config, command).await,
+        Command::Agencies { command } => admin::agencies(config, command).await,
+    }
+}
+
+fn check_menus(mut config: Config, dir: Option<PathBuf>) -> ExitCode {
+    if let Some(dir) = dir {
+        config.menus_dir = dir;
+    }
+    match crate::app::load_menus(&config) {
+        Ok(menus) => {
+            for menu in menus.services_by_position() {
+                println!("ok  {} (agency {}, version {})", menu.id(), menu.agency(), menu.version());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,71 @@
-//! TODO
+//! Menu files: one TOML file per service under `menus/`, parsed and checked once at load,
+//! then walked one input at a time by a pure [`Walker`] (the hop handler stores the session
+//! and calls the back office).
+//!
+//! A file in brief (the full format is in `menus/maji.toml` and the tests):
+//! ```toml
+//! [service]
+//! id = "maji"
+//! agency = "dawasa"
+//! title = { sw = "Maji", en = "Water" }
+//! start = "home"
+//! position = 1                 # its number in the root menu of *152*00#
+//! # languages = ["sw", "en"]   # the default; the first is the fallback
+//!
+//! [states.home]                # options: a heading and numbered choices
+//! text = { sw = "Maji", en = "Water" }
+//! options = [ { label = { sw = "Angalia bili", en = "Check bill" }, next = "account" } ]
+//!
+//! [states.account]             # input: prompt, validation, retry text, next
+//! prompt = { sw = "Namba ya akaunti:", en = "Account number:" }
+//! input = { save_as = "account", pattern = "[0-9]{8}" }
+//! retry = { sw = "Tarakimu 8.", en = "8 digits." }
+//! next = "fetch_bill"
+//!
+//! [states.fetch_bill]          # action: a back-office call, fields kept, outcomes
+//! action = "bills.fetch"
+//! params = { account = "{account}" }
+//! keep = { amount = "bills[0].amount" }
+//! on = { ok = "done", failed = "done" }
+//!
+//! [states.done]                # end: the last screen
+//! end = { sw = "Kiasi: TZS {amount|money}", en = "Amount: TZS {amount|money}" }
+//! ```
+//!
+//! # Layout
+//! - `raw`: the file as written (serde, unknown keys refused, positions kept).
+//! - `compile`, `kinds`: raw → [`Menu`]; ids, texts, each kind of state, patterns,
+//!   variable names.
+//! - `check`: the graph: targets, reachability, endings, variables, actions, screen fit.
+//! - `set`: [`Menu::parse`] and [`MenuSet`], every version by service.
+//! - `template`, `format`: `{var.path|filter}` templates, money and dates per language.
+//! - `input`: what an input state accepts.
+//! - `walk`, `screens`, `render`, `phrases`: the [`Walker`], what each location
+//!   shows, pagination, the engine's own texts.
+//! - [`store`]: published menu versions in the durable store.
+
+mod check;
+mod compile;
+mod error;
+mod format;
+mod input;
+mod kinds;
+mod model;
+mod phrases;
+mod raw;
+mod render;
+mod screens;
+mod set;
+pub mod store;
+mod template;
+mod walk;
+
+pub use compile::{MAX_OPTIONS, MAX_POSITION};
+pub use error::MenuError;
+pub use model::Menu;
+pub use set::MenuSet;
+pub use walk::{ActionOutcome, Step, Walker};
+
+/// The smallest screen any telco shows (some operators allow 160 characters, most 182):
+/// every menu must fit it.
+pub const DEFAULT_MIN_SCREEN_LIMIT: usize = 160;

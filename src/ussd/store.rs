@@ -3,6 +3,7 @@
 
 use crate::db::{on_both, rows_per_statement, Db, DbError, OpExt, Timestamp};
 use crate::ids::{ServiceId, TelcoId};
+use crate::sessions::Session;
 use chrono::{DateTime, Utc};
 
 /// Why a dialogue ended.
@@ -63,6 +64,27 @@ pub struct SessionRecord {
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
     pub duration_ms: i64,
+}
+
+impl SessionRecord {
+    /// The record of `session` ending now for `reason`.
+    pub fn from_session(session: &Session, reason: EndReason, now_ms: i64) -> Self {
+        // An abandoned dialogue ended at its last hop, not when the reaper noticed.
+        let now_ms = if reason == EndReason::Abandoned { session.last_seen_ms } else { now_ms };
+        let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+        Self {
+            session_key: session.key.clone(),
+            telco: session.telco.clone(),
+            msisdn_masked: session.msisdn.masked(),
+            service: session.service.clone(),
+            network: session.network.clone(),
+            hops: session.hops as i32,
+            end_reason: reason,
+            started_at: at(session.started_at_ms),
+            ended_at: at(now_ms),
+            duration_ms: (now_ms - session.started_at_ms).max(0),
+        }
+    }
 }
 
 const COLUMNS: &str = "session_key, telco_id, msisdn_masked, service_id, network, hops, \

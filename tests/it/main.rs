@@ -1,1 +1,5 @@
+mod menus;
+mod sessions;
+mod store;
+mod support;
 fn main(){}

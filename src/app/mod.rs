@@ -1,0 +1,153 @@
+//! The gateway's shared state ([`Gateway`]) and how it starts (`start`), seeds the embedded
+//! demo (`demo`), and serves with its background work (`serve`).
+
+mod demo;
+mod serve;
+mod start;
+
+pub use demo::{DEMO_SIGNING_SECRET, SIMULATOR_PATH};
+pub use serve::{serve, spawn, Running, ServeError};
+pub use start::{build, load_menus, StartError};
+
+use crate::agencies::Agency;
+use crate::backoffice::client::BackOfficeClient;
+use crate::backoffice::store::{insert_transaction, TransactionRecord};
+use crate::config::Config;
+use crate::db::Db;
+use crate::directory::Directory;
+use crate::ids::{AgencyId, TelcoId};
+use crate::menus::MenuSet;
+use crate::msisdn::Msisdn;
+use crate::sessions::{now_ms, Session, SessionStore};
+use crate::telcos::Telco;
+use crate::telemetry::names;
+use crate::ussd::notices::{notice, Notice};
+use crate::ussd::request::{SessionEndSignal, UssdReply};
+use crate::ussd::store::{insert_session_record, EndReason, SessionRecord};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::num::NonZeroU32;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+pub type AppState = Arc<Gateway>;
+
+pub struct Gateway {
+    pub config: Config,
+    pub db: Db,
+    pub sessions: Arc<dyn SessionStore>,
+    menus: RwLock<Arc<MenuSet>>,
+    pub telcos: Directory<TelcoId, Telco>,
+    pub agencies: Directory<AgencyId, Agency>,
+    pub backoffice: BackOfficeClient,
+    per_msisdn: DefaultKeyedRateLimiter<String>,
+    per_telco: DefaultKeyedRateLimiter<TelcoId>,
+    pub metrics: PrometheusHandle,
+}
+
+impl Gateway {
+    fn new(config: Config, db: Db, sessions: Arc<dyn SessionStore>, menus: MenuSet) -> Self {
+        let per_minute = NonZeroU32::new(config.rate_limit.hops_per_minute_per_msisdn).unwrap_or(NonZeroU32::MIN);
+        let per_second = NonZeroU32::new(config.rate_limit.hops_per_second_per_telco).unwrap_or(NonZeroU32::MIN);
+        Self {
+            config,
+            db,
+            sessions,
+            menus: RwLock::new(Arc::new(menus)),
+            telcos: Directory::default(),
+            agencies: Directory::default(),
+            backoffice: BackOfficeClient::new(),
+            per_msisdn: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            per_telco: RateLimiter::keyed(Quota::per_second(per_second)),
+            metrics: crate::telemetry::metrics_handle(),
+        }
+    }
+
+    /// The menus as loaded now; a session keeps walking the version it started with.
+    pub fn menus(&self) -> Arc<MenuSet> {
+        self.menus.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Swaps in newly loaded menus, keeping every version already loaded so that dialogues
+    /// in flight finish on the version they started with.
+    pub fn install_menus(&self, fresh: MenuSet) {
+        let mut current = self.menus.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = MenuSet::clone(&current);
+        next.reload(fresh);
+        *current = Arc::new(next);
+    }
+
+    pub fn hop_budget(&self) -> Duration {
+        Duration::from_millis(self.config.hop_budget_ms)
+    }
+
+    /// `Some(reply)` when this hop must be refused to protect the gateway.
+    pub fn rate_limited(&self, telco: &TelcoId, msisdn: &Msisdn) -> Option<UssdReply> {
+        let limited = self.per_telco.check_key(telco).is_err()
+            || self.per_msisdn.check_key(&msisdn.as_str().to_string()).is_err();
+        limited.then(|| UssdReply::End(notice(Notice::TooFast, self.config.default_language).into()))
+    }
+
+    pub async fn record_transaction(&self, record: TransactionRecord) {
+        if let Err(e) = insert_transaction(&self.db, &record).await {
+            tracing::error!(error = %e, transaction = %record.id, "could not record a transaction");
+        }
+    }
+
+    pub async fn record_session_end(&self, session: &Session, reason: EndReason) {
+        metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str()).increment(1);
+        let record = SessionRecord::from_session(session, reason, now_ms());
+        if let Err(e) = insert_session_record(&self.db, &record).await {
+            tracing::error!(error = %e, session = %session.key, "could not record a session's end");
+        }
+    }
+
+    /// The telco says a dialogue is over (the citizen hung up or its timer ran out).
+    pub async fn end_by_telco(&self, key: &str, signal: SessionEndSignal) {
+        let reason = match signal {
+            SessionEndSignal::UserCancelled => EndReason::UserCancelled,
+            SessionEndSignal::Timeout => EndReason::TelcoTimeout,
+            SessionEndSignal::Failed => EndReason::Failed,
+            // The gateway already recorded dialogues it ended itself.
+            SessionEndSignal::Completed => EndReason::Completed,
+        };
+        match self.sessions.remove(key).await {
+            Ok(Some(session)) => self.record_session_end(&session, reason).await,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove a session the telco ended"),
+        }
+    }
+
+    /// Records idle dialogues as abandoned; safe to run on every node at once.
+    pub async fn reap_expired(&self) -> usize {
+        let expired = match self.sessions.take_expired(now_ms(), 1_000).await {
+            Ok(expired) => expired,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not reap expired sessions");
+                return 0;
+            }
+        };
+        for session in &expired {
+            self.record_session_end(session, EndReason::Abandoned).await;
+        }
+        self.per_msisdn.retain_recent();
+        self.per_telco.retain_recent();
+        expired.len()
+    }
+
+    /// Reloads telcos and agencies from the database (other nodes may have changed them).
+    pub async fn refresh_directories(&self) -> Result<(), crate::db::DbError> {
+        let telcos = crate::telcos::store::list_telcos(&self.db).await?;
+        let usable = telcos.into_iter().filter(|t| {
+            let open = t.credentials.is_none() && !self.config.demo_enabled();
+            if open {
+                tracing::warn!(telco = %t.id, "telco has no credentials; refused outside the embedded demo");
+            }
+            !open
+        });
+        self.telcos.replace(usable.map(|t| (t.id.clone(), t)));
+        let agencies = crate::agencies::store::list_agencies(&self.db).await?;
+        self.agencies.replace(agencies.into_iter().map(|a| (a.id.clone(), a)));
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! Running a gateway: bind, build, serve HTTP, and the background work every node does
+//! (recording abandoned dialogues, refreshing telcos and agencies, gauges).
+
+use super::{build, Gateway, StartError};
+use crate::config::Config;
+use crate::telemetry::names;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+const REAP_EVERY: Duration = Duration::from_secs(5);
+const REFRESH_EVERY: Duration = Duration::from_secs(30);
+
+/// A gateway serving in the background (what `serve` runs and what tests start).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub gateway: Arc<Gateway>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops taking connections, lets requests in flight finish, and stops background work.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Start(#[from] StartError),
+}
+
+pub async fn spawn(config: Config) -> Result<Running, ServeError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let gateway = build(config, addr).await?;
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(background(gateway.clone(), stopped.clone()));
+    let app = crate::http::router(gateway.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mut stopped_server = stopped;
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped_server.changed().await;
+            })
+            .await
+    });
+    tracing::info!(%addr, embedded = gateway.config.is_embedded(), "gateway listening");
+    Ok(Running { addr, gateway, stop, server })
+}
+
+/// `mgov serve`: runs until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let running = spawn(config).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await.map_err(|source| ServeError::Bind { addr: SocketAddr::from(([0, 0, 0, 0], 0)), source })
+}
+
+async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
+    let mut reap = tokio::time::interval(REAP_EVERY);
+    let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = reap.tick() => {
+                let reaped = gateway.reap_expired().await;
+                if reaped > 0 {
+                    tracing::info!(reaped, "idle dialogues recorded as abandoned");
+                }
+                if let Ok(active) = gateway.sessions.count().await {
+                    metrics::gauge!(names::SESSIONS_ACTIVE).set(active as f64);
+                }
+            }
+            _ = refresh.tick() => {
+                if let Err(e) = gateway.refresh_directories().await {
+                    tracing::warn!(error = %e, "could not refresh telcos and agencies");
+                }
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler succeeds on unix");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,72 @@
+//! Building a gateway from its configuration: connect the stores, load and check the menus,
+//! seed the embedded demo, and load telcos and agencies.
+
+use super::{demo, Gateway};
+use crate::config::Config;
+use crate::db::Db;
+use crate::menus::{MenuError, MenuSet};
+use crate::sessions::memory::MemorySessions;
+use crate::sessions::redis::RedisSessions;
+use crate::sessions::SessionStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] crate::db::DbError),
+    #[error("sessions: {0}")]
+    Sessions(#[from] crate::sessions::SessionError),
+    #[error("menus refused:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Menus(Vec<MenuError>),
+}
+
+/// Builds the gateway that will answer on `public_addr` (the address the demo's in-process
+/// back-office simulator is reached at).
+pub async fn build(config: Config, public_addr: SocketAddr) -> Result<Arc<Gateway>, StartError> {
+    let db = Db::connect(&config.effective_database_url()).await?;
+    if config.is_embedded() {
+        db.migrate().await?;
+    }
+    let idle_ms = (config.session_idle_secs * 1_000) as i64;
+    let sessions: Arc<dyn SessionStore> = match &config.redis_url {
+        Some(url) => Arc::new(RedisSessions::connect(url.expose(), &config.redis_prefix, idle_ms).await?),
+        None => Arc::new(MemorySessions::new(idle_ms)),
+    };
+    let menus = load_menus(&config)?;
+    if config.demo_enabled() {
+        demo::seed(&db, public_addr).await?;
+    }
+    publish_menus(&db, &menus).await?;
+    let gateway = Arc::new(Gateway::new(config, db, sessions, menus));
+    gateway.refresh_directories().await?;
+    check_agencies(&gateway)?;
+    Ok(gateway)
+}
+
+/// Loads `menus_dir` and runs every check that needs no database.
+pub fn load_menus(config: &Config) -> Result<MenuSet, StartError> {
+    MenuSet::load_dir_with_limit(&config.menus_dir, config.min_screen_limit).map_err(StartError::Menus)
+}
+
+/// Stores every menu version so that any node can serve a dialogue started on another.
+async fn publish_menus(db: &Db, menus: &MenuSet) -> Result<(), StartError> {
+    for menu in menus.services_by_position() {
+        crate::menus::store::publish_menu_version(db, menu.id(), menu.version(), menu.agency(), menu.source()).await?;
+    }
+    Ok(())
+}
+
+/// Every menu's agency is registered and offers the actions the menu calls.
+fn check_agencies(gateway: &Gateway) -> Result<(), StartError> {
+    let agencies = gateway.agencies.snapshot();
+    let offered = |agency: &crate::ids::AgencyId, action: &str| {
+        agencies.get(agency).is_some_and(|a| a.actions.iter().any(|x| x == action))
+    };
+    let problems = gateway.menus().check_agency_actions(&offered);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(StartError::Menus(problems))
+    }
+}

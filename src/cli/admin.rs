@@ -1,0 +1,127 @@
+//! `mgov telcos ...` and `mgov agencies ...`: operators register who may call the gateway and
+//! whom it calls. Secrets are generated here and shown once; only their hashes are kept,
+//! except an agency's signing secret, which the gateway needs in full to sign requests.
+
+use crate::agencies::Agency;
+use crate::backoffice::catalogue::{required_params, STANDARD_ACTIONS};
+use crate::config::Config;
+use crate::db::Db;
+use crate::ids::{AgencyId, TelcoId};
+use crate::telcos::auth::generate_secret;
+use crate::telcos::{Telco, TelcoCredentials, WireFormat};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use sha2::{Digest, Sha256};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum TelcosCommand {
+    /// Register a telco (or replace its record) and print its callback credentials once.
+    Add {
+        id: String,
+        /// `africastalking` or `hubtel`.
+        #[arg(long)]
+        format: String,
+        /// Source networks allowed to call, e.g. `196.201.214.0/24` (repeatable).
+        #[arg(long = "allow")]
+        allowed_networks: Vec<ipnet::IpNet>,
+        #[arg(long, default_value_t = 182)]
+        screen_limit: usize,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum AgenciesCommand {
+    /// Register an agency (or replace its record); prints its secrets once.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// Where the gateway POSTs back-office actions.
+        #[arg(long)]
+        backoffice_url: String,
+        /// Actions its back office implements (default: every standard action).
+        #[arg(long, value_delimiter = ',')]
+        actions: Option<Vec<String>>,
+        /// The HMAC key shared with its back office (generated when absent).
+        #[arg(long, env = "MGOV_AGENCY_SIGNING_SECRET", hide_env_values = true)]
+        signing_secret: Option<String>,
+        /// Where delivery reports and incoming messages are forwarded.
+        #[arg(long)]
+        callback_url: Option<String>,
+    },
+    List,
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.effective_database_url()).await.context("connecting to the database")?;
+    if config.is_embedded() {
+        db.migrate().await?;
+    }
+    Ok(db)
+}
+
+pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<ExitCode> {
+    let db = connect(&config).await?;
+    match command {
+        TelcosCommand::Add { id, format, allowed_networks, screen_limit } => {
+            let id = TelcoId::parse(&id)?;
+            let Some(wire_format) = WireFormat::parse(&format) else {
+                bail!("--format must be africastalking or hubtel, not {format:?}");
+            };
+            if !(60..=1_000).contains(&screen_limit) {
+                bail!("--screen-limit must be between 60 and 1000");
+            }
+            let (secret, secret_sha256) = generate_secret();
+            let username = id.to_string();
+            let credentials = Some(TelcoCredentials { username: username.clone(), secret_sha256 });
+            let telco = Telco { id: id.clone(), wire_format, credentials, allowed_networks, screen_limit };
+            crate::telcos::store::upsert_telco(&db, &telco).await?;
+            println!("telco {id} registered ({format}); callback POST /ussd/{id}");
+            println!("HTTP Basic username: {username}");
+            println!("HTTP Basic password: {secret}   (shown once; only its hash is stored)");
+        }
+        TelcosCommand::List => {
+            for t in crate::telcos::store::list_telcos(&db).await? {
+                let auth = if t.credentials.is_some() { "basic auth" } else { "no credentials (demo)" };
+                let nets: Vec<String> = t.allowed_networks.iter().map(|n| n.to_string()).collect();
+                println!("{}\t{}\t{auth}\tscreen {}\tallow {}", t.id, t.wire_format.as_str(), t.screen_limit, nets.join(","));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Result<ExitCode> {
+    let db = connect(&config).await?;
+    match command {
+        AgenciesCommand::Add { id, name, backoffice_url, actions, signing_secret, callback_url } => {
+            let id = AgencyId::parse(&id)?;
+            reqwest::Url::parse(&backoffice_url).context("--backoffice-url is not a URL")?;
+            let actions = actions.unwrap_or_else(|| STANDARD_ACTIONS.iter().map(|(a, _)| a.to_string()).collect());
+            if let Some(unknown) = actions.iter().find(|a| required_params(a).is_none()) {
+                bail!("--actions: {unknown:?} is not an action of the back-office contract");
+            }
+            let generated = signing_secret.is_none();
+            let signing_secret = signing_secret.unwrap_or_else(|| generate_secret().0);
+            let agency = Agency { id: id.clone(), name, backoffice_url, signing_secret: signing_secret.clone(), actions, callback_url };
+            crate::agencies::store::upsert_agency(&db, &agency).await?;
+            let (api_key, _) = generate_secret();
+            let api_key = format!("mgov_{api_key}");
+            let key_hash = hex::encode(Sha256::digest(api_key.as_bytes()));
+            crate::agencies::store::insert_api_key(&db, &id, &api_key[..13], &key_hash).await?;
+            println!("agency {id} registered");
+            if generated {
+                println!("back-office signing secret: {signing_secret}   (give it to the agency's back office)");
+            }
+            println!("API key: {api_key}   (shown once; only its hash is stored)");
+        }
+        AgenciesCommand::List => {
+            for a in crate::agencies::store::list_agencies(&db).await? {
+                println!("{}\t{}\t{}\t{}", a.id, a.name, a.backoffice_url, a.actions.join(","));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

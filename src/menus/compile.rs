@@ -1,0 +1,229 @@
+//! From the file as written ([`super::raw`]) to a [`Menu`]: the service header, texts and
+//! variable names here, each kind of state in [`super::kinds`], the graph in [`super::check`].
+
+use super::error::{MenuError, Source};
+use super::model::{Menu, Target, Text};
+use super::raw::{RawFile, RawService, RawText};
+use super::template::{is_name, Template, BUILTIN_VARS, ITEM_VAR};
+use crate::ids::{AgencyId, ServiceId};
+use crate::language::Language;
+use std::collections::{BTreeMap, BTreeSet};
+use toml::Spanned;
+
+/// Most options a screen may number: 0, 00 and 98 belong to the engine.
+pub const MAX_OPTIONS: usize = 97;
+/// Highest root-menu position, leaving the next number for the language choice.
+pub const MAX_POSITION: i64 = 96;
+
+pub(super) struct Compiled {
+    pub menu: Option<Menu>,
+    pub start_line: usize,
+    /// Every state name in the file, including those that failed to compile, so that a
+    /// broken state is not also reported as missing wherever it is referenced.
+    pub declared: BTreeSet<String>,
+    pub errors: Vec<MenuError>,
+}
+
+pub(super) fn compile(raw: RawFile, src: &Source, version: String) -> Compiled {
+    let mut c = Compiler {
+        src,
+        errors: Vec::new(),
+        languages: Vec::new(),
+    };
+    let service = raw.service.get_ref();
+    c.languages = c.languages(service);
+    let id = c.id(&service.id, ServiceId::parse);
+    let agency = c.id(&service.agency, AgencyId::parse);
+    let title = c.translations(&service.title, None, "title");
+    let position = *service.position.get_ref();
+    if !(1..=MAX_POSITION).contains(&position) {
+        let why = if position == 0 {
+            "0 is the Back key, positions start at 1"
+        } else {
+            "positions run from 1 to 96"
+        };
+        c.err(
+            service.position.span(),
+            None,
+            format!("position {position} is not allowed: {why}"),
+        );
+    }
+    let mut states = BTreeMap::new();
+    for (name, state) in &raw.states {
+        if let Some(state) = c.state(name, state) {
+            states.insert(name.clone(), state);
+        }
+    }
+    let menu = match (id, agency) {
+        (Some(id), Some(agency)) => Some(Menu {
+            id,
+            agency,
+            title: title.into_iter().collect(),
+            start: service.start.get_ref().clone(),
+            position: position.clamp(0, MAX_POSITION) as u8,
+            position_line: src.line_of(service.position.span().start),
+            languages: c.languages.clone(),
+            version,
+            file: src.file.to_string(),
+            source: src.text.to_string(),
+            states,
+        }),
+        _ => None,
+    };
+    Compiled {
+        menu,
+        start_line: src.line_of(service.start.span().start),
+        declared: raw.states.keys().cloned().collect(),
+        errors: c.errors,
+    }
+}
+
+/// Collects every error of a file instead of stopping at the first.
+pub(super) struct Compiler<'s> {
+    pub src: &'s Source<'s>,
+    pub errors: Vec<MenuError>,
+    pub languages: Vec<Language>,
+}
+
+impl Compiler<'_> {
+    pub(super) fn err(
+        &mut self,
+        span: std::ops::Range<usize>,
+        state: Option<&str>,
+        problem: impl Into<String>,
+    ) {
+        self.errors.push(self.src.error(Some(span), state, problem));
+    }
+
+    pub(super) fn line<T>(&self, s: &Spanned<T>) -> usize {
+        self.src.line_of(s.span().start)
+    }
+
+    fn id<T, E: std::fmt::Display>(
+        &mut self,
+        raw: &Spanned<String>,
+        parse: fn(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        parse(raw.get_ref())
+            .map_err(|e| self.err(raw.span(), None, e.to_string()))
+            .ok()
+    }
+
+    fn languages(&mut self, service: &RawService) -> Vec<Language> {
+        let Some(raw) = &service.languages else {
+            return vec![Language::SWAHILI, Language::ENGLISH];
+        };
+        let mut out = Vec::new();
+        for code in raw.get_ref() {
+            match Language::parse(code) {
+                Ok(l) if out.contains(&l) => self.err(
+                    raw.span(),
+                    None,
+                    format!("language {code:?} is listed twice"),
+                ),
+                Ok(l) => out.push(l),
+                Err(e) => self.err(raw.span(), None, e.to_string()),
+            }
+        }
+        if out.is_empty() {
+            self.err(
+                raw.span(),
+                None,
+                "languages must name at least one language",
+            );
+            out.push(Language::SWAHILI);
+        }
+        out
+    }
+
+    /// A text in every language of the service: a missing or unoffered language is an error.
+    fn translations(
+        &mut self,
+        raw: &Spanned<RawText>,
+        state: Option<&str>,
+        what: &str,
+    ) -> Vec<(Language, String)> {
+        match raw.get_ref() {
+            RawText::Same(text) => self.languages.iter().map(|l| (*l, text.clone())).collect(),
+            RawText::ByLanguage(texts) => {
+                let mut out = Vec::new();
+                for (code, text) in texts {
+                    match Language::parse(code) {
+                        Ok(l) if self.languages.contains(&l) => out.push((l, text.clone())),
+                        Ok(_) => {
+                            let offered = self
+                                .languages
+                                .iter()
+                                .map(|l| l.code())
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            self.err(raw.span(), state, format!("{what} in {code:?}, which the service does not offer ({offered})"))
+                        }
+                        Err(e) => self.err(raw.span(), state, e.to_string()),
+                    }
+                }
+                for l in self.languages.clone() {
+                    if !texts.contains_key(l.code()) {
+                        self.err(
+                            raw.span(),
+                            state,
+                            format!("missing translation: {what} has no {:?} text", l.code()),
+                        );
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    pub(super) fn text(&mut self, raw: &Spanned<RawText>, state: &str, what: &str) -> Text {
+        let mut by_language = BTreeMap::new();
+        for (language, source) in self.translations(raw, Some(state), what) {
+            match Template::compile(&source) {
+                Ok(t) => {
+                    by_language.insert(language, t);
+                }
+                Err(e) => self.err(
+                    raw.span(),
+                    Some(state),
+                    format!("{what} in {:?}: {e}", language.code()),
+                ),
+            }
+        }
+        Text {
+            by_language,
+            line: self.line(raw),
+        }
+    }
+
+    pub(super) fn target(&self, raw: &Spanned<String>, key: &'static str) -> Target {
+        Target {
+            state: raw.get_ref().clone(),
+            line: self.line(raw),
+            key,
+        }
+    }
+
+    /// A variable a state introduces: a plain name, not one the engine provides.
+    pub(super) fn var_name(
+        &mut self,
+        name: &str,
+        span: std::ops::Range<usize>,
+        state: &str,
+    ) -> String {
+        if BUILTIN_VARS.contains(&name) || name == ITEM_VAR {
+            self.err(
+                span,
+                Some(state),
+                format!("variable {name:?} is provided by the engine; choose another name"),
+            );
+        } else if !is_name(name) {
+            self.err(
+                span,
+                Some(state),
+                format!("variable {name:?} must be lower-case letters, digits and _"),
+            );
+        }
+        name.to_string()
+    }
+}

@@ -1,0 +1,297 @@
+//! Compiling each kind of state: which keys make which kind, what each kind requires, and
+//! the rules of inputs, actions and lists.
+
+use super::compile::{Compiler, MAX_OPTIONS};
+use super::input::InputRule;
+use super::model::*;
+use super::raw::{RawInput, RawList, RawOn, RawOption, RawState, RawText};
+use super::template::{Path, Template};
+use regex::Regex;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+impl Compiler<'_> {
+    pub(super) fn state(&mut self, name: &str, raw: &Spanned<RawState>) -> Option<State> {
+        let line = self.line(raw);
+        let r = raw.get_ref();
+        let kinds = [
+            ("options", r.options.is_some()),
+            ("input", r.input.is_some()),
+            ("action", r.action.is_some()),
+            ("list", r.list.is_some()),
+            ("end", r.end.is_some()),
+        ];
+        let present: Vec<&str> = kinds.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
+        let kind = match present[..] {
+            [kind] => kind,
+            [] => {
+                let problem = "a state needs one of `options`, `input`, `action`, `list` or `end`";
+                self.errors.push(self.src.at_line(line, name, problem));
+                return None;
+            }
+            _ => {
+                let problem = format!(
+                    "a state is exactly one kind, but this one has `{}`",
+                    present.join("` and `")
+                );
+                self.errors.push(self.src.at_line(line, name, problem));
+                return None;
+            }
+        };
+        let allowed: &[&str] = match kind {
+            "options" => &["text", "options"],
+            "input" => &["prompt", "input", "retry", "next"],
+            "action" => &["action", "params", "keep", "on"],
+            "list" => &["text", "list", "empty"],
+            _ => &["end"],
+        };
+        let keys = [
+            ("text", r.text.as_ref().map(Spanned::span)),
+            ("prompt", r.prompt.as_ref().map(Spanned::span)),
+            ("retry", r.retry.as_ref().map(Spanned::span)),
+            ("next", r.next.as_ref().map(Spanned::span)),
+            ("params", r.params.as_ref().map(Spanned::span)),
+            ("keep", r.keep.as_ref().map(Spanned::span)),
+            ("on", r.on.as_ref().map(Spanned::span)),
+            ("empty", r.empty.as_ref().map(Spanned::span)),
+        ];
+        let mut misplaced = false;
+        for (key, span) in keys {
+            if let (Some(span), false) = (span, allowed.contains(&key)) {
+                let takes = allowed.join("`, `");
+                self.err(
+                    span,
+                    Some(name),
+                    format!(
+                        "`{key}` does not belong in a state with `{kind}` (it takes `{takes}`)"
+                    ),
+                );
+                misplaced = true;
+            }
+        }
+        let missing = |c: &mut Self, key: &str| {
+            c.errors.push(c.src.at_line(
+                line,
+                name,
+                format!("a state with `{kind}` needs `{key}`"),
+            ));
+        };
+        let kind = match kind {
+            "options" => {
+                let Some(text) = &r.text else {
+                    {
+                        missing(self, "text");
+                        return None;
+                    }
+                };
+                let options = r.options.as_ref()?;
+                self.options(name, text, options)?
+            }
+            "input" => {
+                let (Some(prompt), Some(retry), Some(next)) = (&r.prompt, &r.retry, &r.next) else {
+                    let key = if r.prompt.is_none() {
+                        "prompt"
+                    } else if r.retry.is_none() {
+                        "retry"
+                    } else {
+                        "next"
+                    };
+                    missing(self, key);
+                    return None;
+                };
+                let prompt = self.text(prompt, name, "prompt");
+                let rule = self.input(name, r.input.as_ref()?);
+                let retry = self.text(retry, name, "retry");
+                Kind::Input {
+                    prompt,
+                    rule,
+                    retry,
+                    next: self.target(next, "next"),
+                }
+            }
+            "action" => {
+                let Some(on) = &r.on else {
+                    {
+                        missing(self, "on");
+                        return None;
+                    }
+                };
+                let action = r.action.as_ref()?;
+                self.action(name, action, r.params.as_ref(), r.keep.as_ref(), on)
+            }
+            "list" => {
+                let Some(text) = &r.text else {
+                    {
+                        missing(self, "text");
+                        return None;
+                    }
+                };
+                let text = self.text(text, name, "text");
+                let list = self.list(name, r.list.as_ref()?);
+                Kind::List {
+                    text,
+                    list,
+                    empty: r.empty.as_ref().map(|e| self.target(e, "empty")),
+                }
+            }
+            _ => Kind::End {
+                text: self.text(r.end.as_ref()?, name, "end"),
+            },
+        };
+        (!misplaced).then_some(State { line, kind })
+    }
+
+    fn options(
+        &mut self,
+        name: &str,
+        text: &Spanned<RawText>,
+        options: &Spanned<Vec<RawOption>>,
+    ) -> Option<Kind> {
+        let text = self.text(text, name, "text");
+        if options.get_ref().is_empty() || options.get_ref().len() > MAX_OPTIONS {
+            let n = options.get_ref().len();
+            self.err(options.span(), Some(name), format!("{n} options: a screen takes 1 to {MAX_OPTIONS} (0, 00 and 98 are the engine's)"));
+        }
+        let mut choices = Vec::new();
+        for (i, o) in options.get_ref().iter().enumerate() {
+            let label = self.text(&o.label, name, &format!("label of option {}", i + 1));
+            let set = o
+                .set
+                .iter()
+                .map(|(k, v)| (self.var_name(k, v.span(), name), v.get_ref().clone()))
+                .collect();
+            choices.push(Choice {
+                label,
+                next: self.target(&o.next, "next"),
+                set,
+            });
+        }
+        Some(Kind::Options {
+            text,
+            options: choices,
+        })
+    }
+
+    fn input(&mut self, name: &str, raw: &Spanned<RawInput>) -> InputRule {
+        let i = raw.get_ref();
+        let bad = |c: &mut Self, problem: String| c.err(raw.span(), Some(name), problem);
+        let pattern = i
+            .pattern
+            .as_ref()
+            .and_then(|p| match Regex::new(p.get_ref()) {
+                Ok(_) => Regex::new(&format!("^(?:{})$", p.get_ref())).ok(),
+                Err(e) => {
+                    let why = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim_start_matches("error: ")
+                        .to_string();
+                    self.err(
+                        p.span(),
+                        Some(name),
+                        format!("pattern {:?} does not compile: {why}", p.get_ref()),
+                    );
+                    None
+                }
+            });
+        if let (Some(min), Some(max)) = (i.min_length, i.max_length) {
+            if min > max {
+                bad(
+                    self,
+                    format!("min_length {min} is more than max_length {max}"),
+                );
+            }
+        }
+        let numeric = i
+            .numeric
+            .as_ref()
+            .map(|r| (r.get_ref().min, r.get_ref().max));
+        let money = i.money.as_ref().map(|r| (r.get_ref().min, r.get_ref().max));
+        if numeric.is_some() && money.is_some() {
+            bad(
+                self,
+                "an input is either `numeric` or `money`, not both".into(),
+            );
+        }
+        if let Some((Some(min), Some(max))) = numeric {
+            if min > max {
+                bad(self, format!("numeric min {min} is more than max {max}"));
+            }
+        }
+        if let Some((Some(min), Some(max))) = money {
+            if min > max {
+                bad(self, format!("money min {min} is more than max {max}"));
+            }
+        }
+        let save_as = self.var_name(i.save_as.get_ref(), i.save_as.span(), name);
+        InputRule {
+            save_as,
+            pattern,
+            min_length: i.min_length,
+            max_length: i.max_length,
+            numeric,
+            money,
+        }
+    }
+
+    fn action(
+        &mut self,
+        name: &str,
+        action: &Spanned<String>,
+        params: Option<&Spanned<BTreeMap<String, Spanned<String>>>>,
+        keep: Option<&Spanned<BTreeMap<String, Spanned<String>>>>,
+        on: &Spanned<RawOn>,
+    ) -> Kind {
+        let mut compiled_params = Vec::new();
+        for (key, value) in params.map(|p| p.get_ref().iter()).into_iter().flatten() {
+            match Template::compile(value.get_ref()) {
+                Ok(t) => compiled_params.push(Param {
+                    name: key.clone(),
+                    value: t,
+                    line: self.line(value),
+                }),
+                Err(e) => self.err(value.span(), Some(name), format!("param {key:?}: {e}")),
+            }
+        }
+        let mut compiled_keep = Vec::new();
+        for (var, path) in keep.map(|k| k.get_ref().iter()).into_iter().flatten() {
+            let var = self.var_name(var, path.span(), name);
+            match Path::parse(path.get_ref()) {
+                Ok(path) => compiled_keep.push(Keep { var, path }),
+                Err(e) => self.err(path.span(), Some(name), format!("keep {var:?}: {e}")),
+            }
+        }
+        let o = on.get_ref();
+        let on = Outcomes {
+            ok: self.target(&o.ok, "on.ok"),
+            not_found: o.not_found.as_ref().map(|t| self.target(t, "on.not_found")),
+            rejected: o.rejected.as_ref().map(|t| self.target(t, "on.rejected")),
+            failed: self.target(&o.failed, "on.failed"),
+        };
+        let action_line = self.line(action);
+        Kind::Action {
+            action: action.get_ref().clone(),
+            action_line,
+            params: compiled_params,
+            keep: compiled_keep,
+            on,
+        }
+    }
+
+    fn list(&mut self, name: &str, raw: &Spanned<RawList>) -> ListSpec {
+        let l = raw.get_ref();
+        let items = Path::parse(l.items.get_ref()).unwrap_or_else(|e| {
+            self.err(l.items.span(), Some(name), format!("items: {e}"));
+            Path::parse("invalid").expect("a plain name is a path")
+        });
+        ListSpec {
+            items,
+            items_line: self.line(&l.items),
+            label: self.text(&l.label, name, "label"),
+            save_as: self.var_name(l.save_as.get_ref(), l.save_as.span(), name),
+            next: self.target(&l.next, "next"),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Loading menus: one file into a checked [`Menu`], a directory into a [`MenuSet`] that keeps
+//! every version a live session may still be walking.
+
+use super::check::{agency_action_errors, check_menu};
+use super::compile::compile;
+use super::error::{MenuError, Source};
+use super::model::Menu;
+use super::raw::RawFile;
+use super::DEFAULT_MIN_SCREEN_LIMIT;
+use crate::ids::{AgencyId, ServiceId};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+impl Menu {
+    /// Parses and checks one menu file; `file` is how errors name it (`menus/maji.toml`).
+    pub fn parse(source: &str, file: &str) -> Result<Menu, Vec<MenuError>> {
+        Self::parse_with_limit(source, file, DEFAULT_MIN_SCREEN_LIMIT)
+    }
+
+    /// As [`Menu::parse`], requiring every screen to fit `min_screen_limit` characters (the
+    /// smallest limit among the telcos that will show it).
+    pub fn parse_with_limit(
+        source: &str,
+        file: &str,
+        min_screen_limit: usize,
+    ) -> Result<Menu, Vec<MenuError>> {
+        let src = Source { text: source, file };
+        let raw: RawFile = toml::from_str(source).map_err(|e| vec![src.toml_error(&e)])?;
+        let compiled = compile(raw, &src, version_of(source));
+        let mut errors = compiled.errors;
+        let deep = errors.is_empty();
+        if let Some(menu) = &compiled.menu {
+            errors.extend(check_menu(
+                menu,
+                &src,
+                compiled.start_line,
+                &compiled.declared,
+                min_screen_limit,
+                deep,
+            ));
+        }
+        errors.sort_by_key(|e| e.line);
+        match compiled.menu {
+            Some(menu) if errors.is_empty() => Ok(menu),
+            _ => Err(errors),
+        }
+    }
+
+    /// Actions the menu calls that its agency has not registered; run when the gateway
+    /// serves and knows the agencies.
+    pub fn check_agency_actions(
+        &self,
+        offered: &dyn Fn(&AgencyId, &str) -> bool,
+    ) -> Vec<MenuError> {
+        agency_action_errors(self, offered)
+    }
+}
+
+/// First 12 hex characters of the SHA-256 of the file.
+fn version_of(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))[..12].to_string()
+}
+
+/// Every loaded menu, by service and version, and the current version of each service.
+#[derive(Debug, Default, Clone)]
+pub struct MenuSet {
+    versions: HashMap<(ServiceId, String), Arc<Menu>>,
+    current: BTreeMap<ServiceId, Arc<Menu>>,
+}
+
+impl MenuSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads every `*.toml` in `dir`, reporting every error of every file at once.
+    pub fn load_dir(dir: impl AsRef<Path>) -> Result<MenuSet, Vec<MenuError>> {
+        Self::load_dir_with_limit(dir, DEFAULT_MIN_SCREEN_LIMIT)
+    }
+
+    pub fn load_dir_with_limit(
+        dir: impl AsRef<Path>,
+        min_screen_limit: usize,
+    ) -> Result<MenuSet, Vec<MenuError>> {
+        let dir = dir.as_ref();
+        let io_error = |file: &Path, e: std::io::Error| MenuError {
+            file: file.display().to_string(),
+            line: None,
+            state: None,
+            problem: format!("cannot read: {e}"),
+        };
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| vec![io_error(dir, e)])?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        let mut set = MenuSet::new();
+        let mut errors = Vec::new();
+        for path in paths {
+            let file = path.display().to_string();
+            let menu = match std::fs::read_to_string(&path) {
+                Ok(source) => Menu::parse_with_limit(&source, &file, min_screen_limit),
+                Err(e) => Err(vec![io_error(&path, e)]),
+            };
+            match menu {
+                Err(e) => errors.extend(e),
+                Ok(menu) => {
+                    let stem = path
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or_default();
+                    if stem != menu.id().as_str() {
+                        errors.push(set_error(
+                            &menu,
+                            format!(
+                                "service {:?} must be in a file named {}.toml",
+                                menu.id().as_str(),
+                                menu.id()
+                            ),
+                        ));
+                    } else if let Some(other) = set.current(menu.id()) {
+                        errors.push(set_error(
+                            &menu,
+                            format!(
+                                "service {:?} is also defined in {}",
+                                menu.id().as_str(),
+                                other.file()
+                            ),
+                        ));
+                    } else if let Err(e) = set.insert(Arc::new(menu)) {
+                        errors.push(e);
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Adds a menu and makes it its service's current version; earlier versions stay
+    /// available to the sessions walking them. Refused when another service holds its
+    /// root-menu position.
+    pub fn insert(&mut self, menu: Arc<Menu>) -> Result<(), MenuError> {
+        let clash = self
+            .current
+            .values()
+            .find(|m| m.position() == menu.position() && m.id() != menu.id());
+        if let Some(other) = clash {
+            let problem = format!(
+                "position {} is already taken by service {:?} ({})",
+                menu.position(),
+                other.id().as_str(),
+                other.file()
+            );
+            return Err(MenuError {
+                line: Some(menu.position_line),
+                ..set_error(&menu, problem)
+            });
+        }
+        self.versions.insert(
+            (menu.id().clone(), menu.version().to_string()),
+            menu.clone(),
+        );
+        self.current.insert(menu.id().clone(), menu);
+        Ok(())
+    }
+
+    /// Makes a version walkable without making it current: an older version fetched from
+    /// the durable store for a session that started on another node or before a restart.
+    pub fn add_version(&mut self, menu: Arc<Menu>) {
+        self.versions
+            .insert((menu.id().clone(), menu.version().to_string()), menu);
+    }
+
+    /// Takes `fresh` (a complete, checked reload) as the current menus, keeping every older
+    /// version for the sessions still in them.
+    pub fn reload(&mut self, fresh: MenuSet) {
+        self.versions.extend(fresh.versions);
+        self.current = fresh.current;
+    }
+
+    pub fn current(&self, service: &ServiceId) -> Option<&Arc<Menu>> {
+        self.current.get(service)
+    }
+
+    pub fn get(&self, service: &ServiceId, version: &str) -> Option<&Arc<Menu>> {
+        self.versions.get(&(service.clone(), version.to_string()))
+    }
+
+    /// Current menus in root-menu order.
+    pub fn services_by_position(&self) -> Vec<&Arc<Menu>> {
+        let mut menus: Vec<_> = self.current.values().collect();
+        menus.sort_by_key(|m| m.position());
+        menus
+    }
+
+    /// [`Menu::check_agency_actions`] for every current menu.
+    pub fn check_agency_actions(
+        &self,
+        offered: &dyn Fn(&AgencyId, &str) -> bool,
+    ) -> Vec<MenuError> {
+        self.current
+            .values()
+            .flat_map(|m| m.check_agency_actions(offered))
+            .collect()
+    }
+}
+
+fn set_error(menu: &Menu, problem: String) -> MenuError {
+    MenuError {
+        file: menu.file().to_string(),
+        line: None,
+        state: None,
+        problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MENU: &str = r#"
+[service]
+id = "demo"
+agency = "dawasa"
+title = { sw = "Demo", en = "Demo" }
+start = "home"
+position = 4
+
+[states.home]
+end = "Kwaheri"
+"#;
+
+    #[test]
+    fn versions_are_content_hashes_and_old_ones_stay() {
+        let first = Arc::new(Menu::parse(MENU, "demo.toml").unwrap());
+        let second =
+            Arc::new(Menu::parse(&MENU.replace("Kwaheri", "Asante"), "demo.toml").unwrap());
+        assert_eq!(first.version().len(), 12);
+        assert_ne!(first.version(), second.version());
+        let mut set = MenuSet::new();
+        set.insert(first.clone()).unwrap();
+        let mut fresh = MenuSet::new();
+        fresh.insert(second.clone()).unwrap();
+        set.reload(fresh);
+        let id = first.id();
+        assert_eq!(set.current(id).unwrap().version(), second.version());
+        assert!(set.get(id, first.version()).is_some());
+        assert_eq!(set.services_by_position().len(), 1);
+    }
+
+    #[test]
+    fn a_menu_set_can_be_shared_between_request_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<MenuSet>();
+    }
+
+    #[test]
+    fn positions_are_unique_across_services() {
+        let mut set = MenuSet::new();
+        set.insert(Arc::new(Menu::parse(MENU, "demo.toml").unwrap()))
+            .unwrap();
+        let other = Menu::parse(&MENU.replace("\"demo\"", "\"other\""), "other.toml").unwrap();
+        let err = set.insert(Arc::new(other)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "other.toml:7: position 4 is already taken by service \"demo\" (demo.toml)"
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! The demo journeys, walked with realistic back-office answers.
+
+use super::*;
+use mgov::menus::Menu;
+use serde_json::json;
+use std::sync::Arc;
+
+fn bill() -> serde_json::Value {
+    json!({
+        "account": "12345678",
+        "customer_name": "Amina Juma",
+        "bills": [{
+            "bill_id": "BL12345678", "description": "Water bill", "amount": "45000.00", "currency": "TZS",
+            "due_date": "2026-11-24", "payment_option": "FULL", "min_amount": "45000.00"
+        }]
+    })
+}
+
+fn control_number() -> serde_json::Value {
+    json!({ "control_number": "991234567890", "bill_id": "BL12345678", "amount": "45000.00", "currency": "TZS",
+            "expires_at": "2026-11-30T09:30:00+03:00", "status": "ISSUED" })
+}
+
+#[test]
+fn maji_control_number_in_four_inputs_after_dial() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    assert_eq!(
+        screen(w.enter(&mut s)),
+        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi\n4. English"
+    );
+    assert_eq!(
+        screen(w.input(&mut s, "1")),
+        "Maji - DAWASA\n1. Angalia bili\n2. Lipa bili\n0 Rudi  00 Mwanzo"
+    );
+    assert_eq!(s.service.as_ref().unwrap().as_str(), "maji");
+    assert_eq!(
+        screen(w.input(&mut s, "1")),
+        "Ingiza namba ya akaunti (tarakimu 8):\n0 Rudi  00 Mwanzo"
+    );
+
+    let (agency, action, params) = call(w.input(&mut s, "12345678"));
+    assert_eq!(
+        (agency.as_str(), action.as_str()),
+        ("dawasa", "bills.fetch")
+    );
+    assert_eq!(
+        params,
+        BTreeMap::from([("account".to_string(), "12345678".to_string())])
+    );
+    assert_eq!(
+        screen(w.resume(&mut s, ok(bill()))),
+        "Amina Juma\nBili: TZS 45,000.00\nMwisho: 24/11/2026\n1. Pata namba ya malipo\n0 Rudi  00 Mwanzo"
+    );
+
+    let (_, action, params) = call(w.input(&mut s, "1"));
+    assert_eq!(action, "payments.control_number");
+    assert_eq!(params["bill_id"], "BL12345678");
+    assert_eq!(params["amount"], "45000.00");
+    let text = end(w.resume(&mut s, ok(control_number())));
+    assert_eq!(
+        text,
+        "Namba ya malipo: 991234567890\nKiasi: TZS 45,000.00\nLipa kwa M-Pesa, Tigo Pesa, Airtel Money au benki kabla ya 30/11/2026 09:30."
+    );
+    assert!(text.chars().count() <= 160);
+}
+
+#[test]
+fn maji_in_english_and_pay_bill_reuses_the_flow() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 160);
+    let mut s = session();
+    s.language = Language::ENGLISH;
+    assert_eq!(
+        screen(walk(&w, &mut s, &["1", "2"])),
+        "Enter your account number (8 digits):\n0 Back  00 Home"
+    );
+    call(w.input(&mut s, "12345678"));
+    assert!(screen(w.resume(&mut s, ok(bill())))
+        .contains("Bill: TZS 45,000.00\nDue: 24/11/2026\n1. Get payment number"));
+    call(w.input(&mut s, "1"));
+    assert!(end(w.resume(&mut s, ok(control_number())))
+        .starts_with("Payment number: 991234567890\nAmount: TZS 45,000.00"));
+}
+
+#[test]
+fn maji_outcomes_other_than_ok() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    call(walk(&w, &mut s, &["1", "1", "01234567"]));
+    assert_eq!(
+        end(w.resume(&mut s, ActionOutcome::NotFound)),
+        "Akaunti haipo: hatukupata akaunti 01234567. Hakikisha namba kwenye bili yako na ujaribu tena."
+    );
+    for outcome in [ActionOutcome::Failed, ActionOutcome::Rejected] {
+        let mut s = session();
+        call(walk(&w, &mut s, &["1", "1", "12345678"]));
+        assert!(
+            end(w.resume(&mut s, outcome)).starts_with("Samahani, huduma haipatikani kwa sasa.")
+        );
+    }
+}
+
+#[test]
+fn invalid_input_shows_the_retry_text_then_the_prompt_and_stays() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    walk(&w, &mut s, &["1", "1"]);
+    let before = s.location.clone();
+    assert_eq!(
+        screen(w.input(&mut s, "1234")),
+        "Namba si sahihi. Andika tarakimu 8 za akaunti, mfano 12345678.\nIngiza namba ya akaunti (tarakimu 8):\n0 Rudi  00 Mwanzo"
+    );
+    assert_eq!(s.location, before);
+    assert!(!s.vars.contains_key("account"));
+    assert_eq!(call(w.input(&mut s, "87654321")).2["account"], "87654321");
+}
+
+#[test]
+fn invalid_choice_is_said_above_the_same_screen() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    assert_eq!(
+        screen(walk(&w, &mut s, &["9"])),
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi\n4. English"
+    );
+    assert_eq!(s.location, Location::Root);
+    s.language = Language::ENGLISH;
+    assert!(screen(walk(&w, &mut s, &["1", "3"]))
+        .starts_with("Invalid choice.\nWater - DAWASA\n1. Check bill"));
+    assert!(screen(w.input(&mut s, "01")).starts_with("Invalid choice."));
+}
+
+#[test]
+fn back_and_home() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    call(walk(&w, &mut s, &["1", "1", "12345678"]));
+    w.resume(&mut s, ok(bill()));
+    // Back skips the action: it returns to the last screen, the account prompt.
+    assert!(screen(w.input(&mut s, "0")).starts_with("Ingiza namba ya akaunti"));
+    assert!(screen(w.input(&mut s, "0")).starts_with("Maji - DAWASA"));
+    assert!(screen(w.input(&mut s, "0")).starts_with("Huduma za Serikali"));
+    assert!(screen(w.input(&mut s, "0")).starts_with("Chaguo si sahihi.\nHuduma za Serikali"));
+
+    walk(&w, &mut s, &["1", "1"]);
+    assert_eq!(s.history.len(), 2);
+    assert!(screen(w.input(&mut s, "00")).starts_with("Huduma za Serikali"));
+    assert_eq!((s.location.clone(), s.history.len()), (Location::Root, 0));
+    // Vars collected so far stay for the rest of the dialogue.
+    assert_eq!(s.vars["account"], "12345678");
+}
+
+#[test]
+fn language_switch_from_the_root_menu() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    assert_eq!(
+        screen(walk(&w, &mut s, &["4"])),
+        "Government services\n1. Water\n2. Application status\n3. Appointments\n4. Kiswahili"
+    );
+    assert_eq!(s.language, Language::ENGLISH);
+    assert!(screen(w.input(&mut s, "2")).starts_with("Enter your application number"));
+    let mut s = session();
+    assert!(screen(walk(&w, &mut s, &["4", "4"])).starts_with("Huduma za Serikali"));
+    assert_eq!(s.language, Language::SWAHILI);
+}
+
+#[test]
+fn a_service_dialled_by_its_own_code_is_home() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let maji = set
+        .current(&"maji".to_string().try_into().unwrap())
+        .unwrap();
+    let mut s = session();
+    s.home = Location::Service {
+        service: maji.id().clone(),
+        version: maji.version().into(),
+        state: maji.start().into(),
+    };
+    s.location = s.home.clone();
+    assert_eq!(
+        screen(w.enter(&mut s)),
+        "Maji - DAWASA\n1. Angalia bili\n2. Lipa bili"
+    );
+    assert_eq!(
+        screen(w.input(&mut s, "1")),
+        "Ingiza namba ya akaunti (tarakimu 8):\n0 Rudi  00 Mwanzo"
+    );
+    assert!(screen(w.input(&mut s, "00")).starts_with("Maji - DAWASA"));
+}
+
+#[test]
+fn kesi_shows_the_case_status() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    assert_eq!(
+        screen(walk(&w, &mut s, &["2"])),
+        "Ingiza namba ya ombi lako (tarakimu tu):\n0 Rudi  00 Mwanzo"
+    );
+    let (agency, action, params) = call(w.input(&mut s, "1234567"));
+    assert_eq!(
+        (agency.as_str(), action.as_str(), params["case_id"].as_str()),
+        ("rita", "cases.status", "1234567")
+    );
+    let data = json!({ "case_id": "CS1234567", "status": "IN_REVIEW", "status_text": "Ombi lako linashughulikiwa.",
+                       "updated_at": "2026-11-20T10:15:00+03:00" });
+    assert_eq!(
+        end(w.resume(&mut s, ok(data))),
+        "Ombi CS1234567: Ombi lako linashughulikiwa.\nLimesasishwa 20/11/2026 10:15."
+    );
+}
+
+fn slots(count: usize) -> serde_json::Value {
+    let slots: Vec<_> = (0..count)
+        .map(|i| {
+            let time = format!("{:02}{:02}", 8 + i / 2, (i % 2) * 30);
+            json!({ "slot_id": format!("SL-Ilala-20261124-{time}"), "office": "Ilala",
+                    "starts_at": format!("2026-11-24T{}:{}:00+03:00", &time[..2], &time[2..]) })
+        })
+        .collect();
+    json!({ "office": "Ilala", "date": "2026-11-24", "slots": slots })
+}
+
+#[test]
+fn miadi_books_a_slot_from_a_paginated_list() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 160);
+    let mut s = session();
+    assert!(screen(walk(&w, &mut s, &["3"]))
+        .starts_with("Miadi NIDA. Chagua ofisi:\n1. Ilala\n2. Kinondoni"));
+    let (agency, action, params) = call(w.input(&mut s, "1"));
+    assert_eq!(
+        (agency.as_str(), action.as_str(), params["office"].as_str()),
+        ("nida", "appointments.slots", "Ilala")
+    );
+    let first = screen(w.resume(&mut s, ok(slots(12))));
+    assert!(
+        first.starts_with("Ofisi ya Ilala. Chagua muda:\n1. 24/11/2026 08:00\n2. 24/11/2026 08:30"),
+        "{first}"
+    );
+    assert!(first.ends_with("98 Zaidi  0 Rudi  00 Mwanzo"), "{first}");
+    let mut pages = vec![first];
+    while pages.last().unwrap().contains("98 Zaidi") {
+        pages.push(screen(w.input(&mut s, "98")));
+    }
+    assert!(
+        pages.last().unwrap().contains("12. 24/11/2026 13:30"),
+        "{pages:#?}"
+    );
+    assert!(pages.iter().all(|p| p.chars().count() <= 160));
+    let (_, action, params) = call(w.input(&mut s, "12"));
+    assert_eq!(
+        (action.as_str(), params["slot_id"].as_str()),
+        ("appointments.book", "SL-Ilala-20261124-1330")
+    );
+    let data = json!({ "booking_ref": "BK7Q2M4XKD", "slot_id": "SL-Ilala-20261124-1330", "starts_at": "2026-11-24T13:30:00+03:00", "office": "Ilala" });
+    assert_eq!(
+        end(w.resume(&mut s, ok(data))),
+        "Miadi imethibitishwa: 24/11/2026 13:30, ofisi ya NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD. Beba kitambulisho chako."
+    );
+}
+
+#[test]
+fn miadi_with_no_free_slots_goes_to_its_empty_state() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 160);
+    let mut s = session();
+    call(walk(&w, &mut s, &["3", "2"]));
+    assert_eq!(
+        end(w.resume(&mut s, ok(slots(0)))),
+        "Hakuna nafasi ofisi ya Kinondoni kwa sasa. Tafadhali jaribu tena kesho."
+    );
+}
+
+#[test]
+fn a_session_keeps_its_menu_version_across_a_reload() {
+    let mut set = demo_menus();
+    let mut s = session();
+    walk(&Walker::new(&set, 182), &mut s, &["1", "1"]);
+    let source = std::fs::read_to_string(menus_dir().join("maji.toml")).unwrap();
+    let newer = Menu::parse(
+        &source.replace("Maji - DAWASA", "Maji safi - DAWASA"),
+        "menus/maji.toml",
+    )
+    .unwrap();
+    let mut fresh = MenuSet::new();
+    fresh.insert(Arc::new(newer)).unwrap();
+    set.reload(fresh);
+
+    let w = Walker::new(&set, 182);
+    assert!(
+        screen(w.input(&mut s, "0")).starts_with("Maji - DAWASA"),
+        "the old version still walks"
+    );
+    let mut new_session = session();
+    assert!(screen(walk(&w, &mut new_session, &["1"])).starts_with("Maji safi - DAWASA"));
+
+    let mut lost = session();
+    lost.location = Location::Service {
+        service: "maji".to_string().try_into().unwrap(),
+        version: "000000000000".into(),
+        state: "home".into(),
+    };
+    assert_eq!(
+        end(w.enter(&mut lost)),
+        "Huduma hii haipatikani kwa sasa. Tafadhali piga tena."
+    );
+}
