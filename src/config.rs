@@ -90,7 +90,10 @@ impl Default for Config {
             hop_budget_ms: 5_000,
             min_screen_limit: 160,
             max_callback_bytes: 8 * 1024,
-            rate_limit: RateLimits { hops_per_minute_per_msisdn: 60, hops_per_second_per_telco: 50_000 },
+            rate_limit: RateLimits {
+                hops_per_minute_per_msisdn: 60,
+                hops_per_second_per_telco: 50_000,
+            },
             log_format: "text".into(),
         }
     }
@@ -101,19 +104,28 @@ pub enum ConfigError {
     #[error("configuration: {0}")]
     Parse(#[from] Box<figment::Error>),
     #[error("configuration: setting `{setting}`: {problem}")]
-    Invalid { setting: &'static str, problem: String },
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
 }
 
 impl Config {
     /// Defaults, then `file` if it exists, then `MGOV_*` variables.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        Self::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(file)))
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(file)),
+        )
     }
 
     /// Like [`Config::load`] with a figment that callers (tests) prepared.
     pub fn from_figment(base: Figment) -> Result<Self, ConfigError> {
         let config: Config = base
-            .merge(Env::prefixed("MGOV_").split("__").ignore(&["test_database_url", "test_redis_url"]))
+            .merge(
+                Env::prefixed("MGOV_")
+                    .split("__")
+                    .ignore(&["test_database_url", "test_redis_url"]),
+            )
             .extract()
             .map_err(Box::new)?;
         config.validate()?;
@@ -138,11 +150,19 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |setting, problem: &str| Err(ConfigError::Invalid { setting, problem: problem.to_string() });
+        let invalid = |setting, problem: &str| {
+            Err(ConfigError::Invalid {
+                setting,
+                problem: problem.to_string(),
+            })
+        };
         if let Some(url) = &self.database_url {
             let url = url.expose();
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return invalid("database_url", "must start with postgres:// (leave it unset for the embedded SQLite file)");
+                return invalid(
+                    "database_url",
+                    "must start with postgres:// (leave it unset for the embedded SQLite file)",
+                );
             }
         }
         if let Some(url) = &self.redis_url {
@@ -154,7 +174,9 @@ impl Config {
         let code_ok = code.len() >= 3
             && code[0] == b'*'
             && code[code.len() - 1] == b'#'
-            && code[1..code.len() - 1].iter().all(|b| b.is_ascii_digit() || *b == b'*');
+            && code[1..code.len() - 1]
+                .iter()
+                .all(|b| b.is_ascii_digit() || *b == b'*');
         if !code_ok {
             return invalid("root_code", "must look like *152*00#");
         }
@@ -176,7 +198,9 @@ impl Config {
         if !(512..=1_048_576).contains(&self.max_callback_bytes) {
             return invalid("max_callback_bytes", "must be between 512 and 1048576");
         }
-        if self.rate_limit.hops_per_minute_per_msisdn == 0 || self.rate_limit.hops_per_second_per_telco == 0 {
+        if self.rate_limit.hops_per_minute_per_msisdn == 0
+            || self.rate_limit.hops_per_second_per_telco == 0
+        {
             return invalid("rate_limit", "limits must be at least 1");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
@@ -191,7 +215,9 @@ mod tests {
     use super::*;
 
     fn with(toml: &str) -> Result<Config, ConfigError> {
-        Config::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)))
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
     }
 
     #[test]
@@ -207,11 +233,15 @@ mod tests {
     fn bad_settings_are_named() {
         let err = with("hop_budget_ms = 5").unwrap_err().to_string();
         assert!(err.contains("hop_budget_ms"), "{err}");
-        let err = with("database_url = \"mysql://x\"").unwrap_err().to_string();
+        let err = with("database_url = \"mysql://x\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("database_url"), "{err}");
         let err = with("root_code = \"152\"").unwrap_err().to_string();
         assert!(err.contains("root_code"), "{err}");
-        let err = with("session_idle_secs = \"soon\"").unwrap_err().to_string();
+        let err = with("session_idle_secs = \"soon\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("session_idle_secs"), "{err}");
         let err = with("listne = \"1.2.3.4:5\"").unwrap_err().to_string();
         assert!(err.contains("listne"), "{err}");

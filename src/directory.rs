@@ -12,7 +12,9 @@ pub struct Directory<K, V> {
 
 impl<K: Eq + Hash, V> Default for Directory<K, V> {
     fn default() -> Self {
-        Self { entries: RwLock::new(Arc::new(HashMap::new())) }
+        Self {
+            entries: RwLock::new(Arc::new(HashMap::new())),
+        }
     }
 }
 
@@ -23,7 +25,10 @@ impl<K: Eq + Hash, V> Directory<K, V> {
 
     /// The whole table as it is now; holding it does not block a reload.
     pub fn snapshot(&self) -> Arc<HashMap<K, Arc<V>>> {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Swaps in a freshly loaded table.

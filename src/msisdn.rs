@@ -82,17 +82,33 @@ mod tests {
 
     #[test]
     fn accepts_every_common_form() {
-        for raw in ["+255754123456", "255754123456", "0754123456", "00255754123456", "+255 754 123 456"] {
-            assert_eq!(Msisdn::parse(raw, "255").unwrap().as_str(), "255754123456", "{raw}");
+        for raw in [
+            "+255754123456",
+            "255754123456",
+            "0754123456",
+            "00255754123456",
+            "+255 754 123 456",
+        ] {
+            assert_eq!(
+                Msisdn::parse(raw, "255").unwrap().as_str(),
+                "255754123456",
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn refuses_garbage() {
         assert_eq!(Msisdn::parse("", "255"), Err(MsisdnError::Empty));
-        assert_eq!(Msisdn::parse("07541234x6", "255"), Err(MsisdnError::NotDigits));
+        assert_eq!(
+            Msisdn::parse("07541234x6", "255"),
+            Err(MsisdnError::NotDigits)
+        );
         assert_eq!(Msisdn::parse("+12", "255"), Err(MsisdnError::BadLength(2)));
-        assert_eq!(Msisdn::parse("+1234567890123456", "255"), Err(MsisdnError::BadLength(16)));
+        assert_eq!(
+            Msisdn::parse("+1234567890123456", "255"),
+            Err(MsisdnError::BadLength(16))
+        );
     }
 
     #[test]

@@ -15,14 +15,23 @@ pub const SIMULATOR_PATH: &str = "/simulators/backoffice";
 pub const DEMO_SIGNING_SECRET: &str = "demo-signing-secret-not-for-production";
 
 const DEMO_AGENCIES: &[(&str, &str)] = &[
-    ("dawasa", "Dar es Salaam Water Supply and Sanitation Authority"),
+    (
+        "dawasa",
+        "Dar es Salaam Water Supply and Sanitation Authority",
+    ),
     ("rita", "Registration, Insolvency and Trusteeship Agency"),
     ("nida", "National Identification Authority"),
 ];
 
 pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
-    let loopback = ["127.0.0.0/8".parse().expect("static CIDR"), "::1/128".parse().expect("static CIDR")];
-    for (id, format) in [("africastalking", WireFormat::AfricasTalking), ("hubtel", WireFormat::Hubtel)] {
+    let loopback = [
+        "127.0.0.0/8".parse().expect("static CIDR"),
+        "::1/128".parse().expect("static CIDR"),
+    ];
+    for (id, format) in [
+        ("africastalking", WireFormat::AfricasTalking),
+        ("hubtel", WireFormat::Hubtel),
+    ] {
         let telco = Telco {
             id: TelcoId::parse(id).expect("static id"),
             wire_format: format,
@@ -37,14 +46,20 @@ pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
         ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         ip => ip,
     };
-    let backoffice_url = format!("http://{}{SIMULATOR_PATH}", SocketAddr::new(host, public_addr.port()));
+    let backoffice_url = format!(
+        "http://{}{SIMULATOR_PATH}",
+        SocketAddr::new(host, public_addr.port())
+    );
     for (id, name) in DEMO_AGENCIES {
         let agency = Agency {
             id: AgencyId::parse(id).expect("static id"),
             name: name.to_string(),
             backoffice_url: backoffice_url.clone(),
             signing_secret: DEMO_SIGNING_SECRET.to_string(),
-            actions: STANDARD_ACTIONS.iter().map(|(a, _)| a.to_string()).collect(),
+            actions: STANDARD_ACTIONS
+                .iter()
+                .map(|(a, _)| a.to_string())
+                .collect(),
             callback_url: None,
         };
         crate::agencies::store::upsert_agency(db, &agency).await?;

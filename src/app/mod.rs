@@ -47,8 +47,10 @@ pub struct Gateway {
 
 impl Gateway {
     fn new(config: Config, db: Db, sessions: Arc<dyn SessionStore>, menus: MenuSet) -> Self {
-        let per_minute = NonZeroU32::new(config.rate_limit.hops_per_minute_per_msisdn).unwrap_or(NonZeroU32::MIN);
-        let per_second = NonZeroU32::new(config.rate_limit.hops_per_second_per_telco).unwrap_or(NonZeroU32::MIN);
+        let per_minute = NonZeroU32::new(config.rate_limit.hops_per_minute_per_msisdn)
+            .unwrap_or(NonZeroU32::MIN);
+        let per_second =
+            NonZeroU32::new(config.rate_limit.hops_per_second_per_telco).unwrap_or(NonZeroU32::MIN);
         Self {
             config,
             db,
@@ -84,8 +86,12 @@ impl Gateway {
     /// `Some(reply)` when this hop must be refused to protect the gateway.
     pub fn rate_limited(&self, telco: &TelcoId, msisdn: &Msisdn) -> Option<UssdReply> {
         let limited = self.per_telco.check_key(telco).is_err()
-            || self.per_msisdn.check_key(&msisdn.as_str().to_string()).is_err();
-        limited.then(|| UssdReply::End(notice(Notice::TooFast, self.config.default_language).into()))
+            || self
+                .per_msisdn
+                .check_key(&msisdn.as_str().to_string())
+                .is_err();
+        limited
+            .then(|| UssdReply::End(notice(Notice::TooFast, self.config.default_language).into()))
     }
 
     pub async fn record_transaction(&self, record: TransactionRecord) {
@@ -120,7 +126,12 @@ impl Gateway {
 
     /// Records idle dialogues as abandoned; safe to run on every node at once.
     pub async fn reap_expired(&self) -> usize {
-        let expired = match self.sessions.take_expired(now_ms(), 1_000).await {
+        self.reap_expired_at(now_ms()).await
+    }
+
+    /// [`Self::reap_expired`] as if the clock read `now`.
+    pub async fn reap_expired_at(&self, now: i64) -> usize {
+        let expired = match self.sessions.take_expired(now, 1_000).await {
             Ok(expired) => expired,
             Err(e) => {
                 tracing::warn!(error = %e, "could not reap expired sessions");
@@ -147,7 +158,8 @@ impl Gateway {
         });
         self.telcos.replace(usable.map(|t| (t.id.clone(), t)));
         let agencies = crate::agencies::store::list_agencies(&self.db).await?;
-        self.agencies.replace(agencies.into_iter().map(|a| (a.id.clone(), a)));
+        self.agencies
+            .replace(agencies.into_iter().map(|a| (a.id.clone(), a)));
         Ok(())
     }
 }

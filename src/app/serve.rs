@@ -26,14 +26,19 @@ impl Running {
     /// Stops taking connections, lets requests in flight finish, and stops background work.
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
-        self.server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.server
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Start(#[from] StartError),
 }
@@ -41,12 +46,19 @@ pub enum ServeError {
 pub async fn spawn(config: Config) -> Result<Running, ServeError> {
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let gateway = build(config, addr).await?;
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(background(gateway.clone(), stopped.clone()));
-    let app = crate::http::router(gateway.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app =
+        crate::http::router(gateway.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped_server = stopped;
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -56,7 +68,12 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
             .await
     });
     tracing::info!(%addr, embedded = gateway.config.is_embedded(), "gateway listening");
-    Ok(Running { addr, gateway, stop, server })
+    Ok(Running {
+        addr,
+        gateway,
+        stop,
+        server,
+    })
 }
 
 /// `mgov serve`: runs until Ctrl-C or SIGTERM.
@@ -64,7 +81,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let running = spawn(config).await?;
     shutdown_signal().await;
     tracing::info!("shutting down");
-    running.stop().await.map_err(|source| ServeError::Bind { addr: SocketAddr::from(([0, 0, 0, 0], 0)), source })
+    running.stop().await.map_err(|source| ServeError::Bind {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })
 }
 
 async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {

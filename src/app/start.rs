@@ -30,7 +30,9 @@ pub async fn build(config: Config, public_addr: SocketAddr) -> Result<Arc<Gatewa
     }
     let idle_ms = (config.session_idle_secs * 1_000) as i64;
     let sessions: Arc<dyn SessionStore> = match &config.redis_url {
-        Some(url) => Arc::new(RedisSessions::connect(url.expose(), &config.redis_prefix, idle_ms).await?),
+        Some(url) => {
+            Arc::new(RedisSessions::connect(url.expose(), &config.redis_prefix, idle_ms).await?)
+        }
         None => Arc::new(MemorySessions::new(idle_ms)),
     };
     let menus = load_menus(&config)?;
@@ -46,13 +48,21 @@ pub async fn build(config: Config, public_addr: SocketAddr) -> Result<Arc<Gatewa
 
 /// Loads `menus_dir` and runs every check that needs no database.
 pub fn load_menus(config: &Config) -> Result<MenuSet, StartError> {
-    MenuSet::load_dir_with_limit(&config.menus_dir, config.min_screen_limit).map_err(StartError::Menus)
+    MenuSet::load_dir_with_limit(&config.menus_dir, config.min_screen_limit)
+        .map_err(StartError::Menus)
 }
 
 /// Stores every menu version so that any node can serve a dialogue started on another.
 async fn publish_menus(db: &Db, menus: &MenuSet) -> Result<(), StartError> {
     for menu in menus.services_by_position() {
-        crate::menus::store::publish_menu_version(db, menu.id(), menu.version(), menu.agency(), menu.source()).await?;
+        crate::menus::store::publish_menu_version(
+            db,
+            menu.id(),
+            menu.version(),
+            menu.agency(),
+            menu.source(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -61,7 +71,9 @@ async fn publish_menus(db: &Db, menus: &MenuSet) -> Result<(), StartError> {
 fn check_agencies(gateway: &Gateway) -> Result<(), StartError> {
     let agencies = gateway.agencies.snapshot();
     let offered = |agency: &crate::ids::AgencyId, action: &str| {
-        agencies.get(agency).is_some_and(|a| a.actions.iter().any(|x| x == action))
+        agencies
+            .get(agency)
+            .is_some_and(|a| a.actions.iter().any(|x| x == action))
     };
     let problems = gateway.menus().check_agency_actions(&offered);
     if problems.is_empty() {

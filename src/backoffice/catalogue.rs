@@ -13,7 +13,10 @@ pub const STANDARD_ACTIONS: &[(&str, &[&str])] = &[
 
 /// The parameters `action` requires, or `None` when it is not a standard action.
 pub fn required_params(action: &str) -> Option<&'static [&'static str]> {
-    STANDARD_ACTIONS.iter().find(|(name, _)| *name == action).map(|(_, params)| *params)
+    STANDARD_ACTIONS
+        .iter()
+        .find(|(name, _)| *name == action)
+        .map(|(_, params)| *params)
 }
 
 #[cfg(test)]

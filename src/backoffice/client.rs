@@ -32,7 +32,10 @@ pub enum CallOutcome {
     NotFound(Option<String>),
     Rejected(Option<String>),
     /// No usable answer: timed out, unreachable, 5xx after retries, 4xx, or not the contract.
-    Failed { timed_out: bool, reason: String },
+    Failed {
+        timed_out: bool,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -96,15 +99,23 @@ impl BackOfficeClient {
                 Err(_) => break timed_out(),
                 Ok(Attempt::Done(outcome)) => break outcome,
                 Ok(Attempt::Retryable(reason)) => {
-                    let time_left = deadline.saturating_duration_since(Instant::now()) > RETRY_PAUSE * 2;
+                    let time_left =
+                        deadline.saturating_duration_since(Instant::now()) > RETRY_PAUSE * 2;
                     if attempts >= MAX_ATTEMPTS || !time_left {
-                        break CallOutcome::Failed { timed_out: false, reason };
+                        break CallOutcome::Failed {
+                            timed_out: false,
+                            reason,
+                        };
                     }
                     tokio::time::sleep(RETRY_PAUSE * attempts).await;
                 }
             }
         };
-        CallReport { outcome, attempts, latency: started.elapsed() }
+        CallReport {
+            outcome,
+            attempts,
+            latency: started.elapsed(),
+        }
     }
 
     async fn attempt(&self, call: &ActionCall<'_>, body: &[u8]) -> Attempt {
@@ -136,7 +147,9 @@ impl BackOfficeClient {
                 "rejected" => CallOutcome::Rejected(envelope.message),
                 other => failed(format!("back office answered unknown status {other:?}")),
             }),
-            Err(e) => Attempt::Done(failed(format!("back office answer is not the contract's JSON: {e}"))),
+            Err(e) => Attempt::Done(failed(format!(
+                "back office answer is not the contract's JSON: {e}"
+            ))),
         }
     }
 }
@@ -147,9 +160,15 @@ enum Attempt {
 }
 
 fn failed(reason: String) -> CallOutcome {
-    CallOutcome::Failed { timed_out: false, reason }
+    CallOutcome::Failed {
+        timed_out: false,
+        reason,
+    }
 }
 
 fn timed_out() -> CallOutcome {
-    CallOutcome::Failed { timed_out: true, reason: "hop time budget exhausted".into() }
+    CallOutcome::Failed {
+        timed_out: true,
+        reason: "hop time budget exhausted".into(),
+    }
 }

@@ -4,5 +4,5 @@
 pub mod catalogue;
 pub mod client;
 pub mod signature;
-pub mod summary;
 pub mod store;
+pub mod summary;

@@ -10,7 +10,10 @@ pub const HEADER: &str = "Mgov-Signature";
 pub const TOLERANCE_SECS: i64 = 300;
 
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", hex::encode(mac(secret, timestamp, body)))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac(secret, timestamp, body))
+    )
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -42,7 +45,9 @@ pub fn verify(secret: &[u8], header: &str, body: &[u8], now: i64) -> Result<(), 
     let mut expected = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     expected.update(format!("{timestamp}.").as_bytes());
     expected.update(body);
-    expected.verify_slice(&given).map_err(|_| SignatureError::Mismatch)
+    expected
+        .verify_slice(&given)
+        .map_err(|_| SignatureError::Mismatch)
 }
 
 fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Vec<u8> {
@@ -59,11 +64,26 @@ mod tests {
     #[test]
     fn round_trip_and_refusals() {
         let header = sign(b"s3cret", 1_700_000_000, b"{\"a\":1}");
-        assert_eq!(verify(b"s3cret", &header, b"{\"a\":1}", 1_700_000_010), Ok(()));
-        assert_eq!(verify(b"other", &header, b"{\"a\":1}", 1_700_000_010), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"s3cret", &header, b"{\"a\":2}", 1_700_000_010), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"s3cret", &header, b"{\"a\":1}", 1_700_000_400), Err(SignatureError::Stale));
-        assert_eq!(verify(b"s3cret", "v1=zz", b"", 0), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify(b"s3cret", &header, b"{\"a\":1}", 1_700_000_010),
+            Ok(())
+        );
+        assert_eq!(
+            verify(b"other", &header, b"{\"a\":1}", 1_700_000_010),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"s3cret", &header, b"{\"a\":2}", 1_700_000_010),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"s3cret", &header, b"{\"a\":1}", 1_700_000_400),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify(b"s3cret", "v1=zz", b"", 0),
+            Err(SignatureError::Malformed)
+        );
     }
 
     #[test]

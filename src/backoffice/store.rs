@@ -146,6 +146,22 @@ pub async fn get_transaction(
     row.map(|r| r.into_record(OP)).transpose()
 }
 
+/// The calls made during one USSD dialogue, oldest first.
+pub async fn transactions_for_session(
+    db: &Db,
+    session_key: &str,
+) -> Result<Vec<TransactionRecord>, DbError> {
+    const OP: &str = "transactions_for_session";
+    let sql = format!(
+        "SELECT {COLUMNS} FROM transactions WHERE session_key = $1 ORDER BY created_at, id"
+    );
+    let rows: Vec<TransactionRow> = on_both!(db, pool => {
+        sqlx::query_as(&sql).bind(session_key).fetch_all(pool).await
+    })
+    .op(OP)?;
+    rows.into_iter().map(|r| r.into_record(OP)).collect()
+}
+
 /// How many calls ended each way, e.g. `[("failed", 3), ("ok", 120)]`, ordered by outcome.
 pub async fn count_transactions_by_outcome(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
     on_both!(db, pool => {

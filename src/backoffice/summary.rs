@@ -24,13 +24,20 @@ pub fn summarise(data: &Value) -> Summary {
         Value::String(s) => Decimal::from_str(s).ok(),
         _ => None, // money is never a JSON number in the contract; a float is not trusted
     });
-    let currency = money_holder.get("currency").and_then(Value::as_str).map(str::to_string);
+    let currency = money_holder
+        .get("currency")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let reference = REFERENCE_FIELDS
         .iter()
         .find_map(|f| data.get(*f).and_then(Value::as_str))
         .or_else(|| data.pointer("/receipt/id").and_then(Value::as_str))
         .map(str::to_string);
-    Summary { amount, currency, reference }
+    Summary {
+        amount,
+        currency,
+        reference,
+    }
 }
 
 #[cfg(test)]
@@ -40,7 +47,9 @@ mod tests {
 
     #[test]
     fn control_number_answer() {
-        let s = summarise(&json!({"control_number": "991234567890", "amount": "45000.00", "currency": "TZS"}));
+        let s = summarise(
+            &json!({"control_number": "991234567890", "amount": "45000.00", "currency": "TZS"}),
+        );
         assert_eq!(s.amount, Some(Decimal::from_str("45000.00").unwrap()));
         assert_eq!(s.currency.as_deref(), Some("TZS"));
         assert_eq!(s.reference.as_deref(), Some("991234567890"));

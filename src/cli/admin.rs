@@ -55,7 +55,9 @@ pub enum AgenciesCommand {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.effective_database_url()).await.context("connecting to the database")?;
+    let db = Db::connect(&config.effective_database_url())
+        .await
+        .context("connecting to the database")?;
     if config.is_embedded() {
         db.migrate().await?;
     }
@@ -65,7 +67,12 @@ async fn connect(config: &Config) -> anyhow::Result<Db> {
 pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<ExitCode> {
     let db = connect(&config).await?;
     match command {
-        TelcosCommand::Add { id, format, allowed_networks, screen_limit } => {
+        TelcosCommand::Add {
+            id,
+            format,
+            allowed_networks,
+            screen_limit,
+        } => {
             let id = TelcoId::parse(&id)?;
             let Some(wire_format) = WireFormat::parse(&format) else {
                 bail!("--format must be africastalking or hubtel, not {format:?}");
@@ -75,8 +82,17 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
             }
             let (secret, secret_sha256) = generate_secret();
             let username = id.to_string();
-            let credentials = Some(TelcoCredentials { username: username.clone(), secret_sha256 });
-            let telco = Telco { id: id.clone(), wire_format, credentials, allowed_networks, screen_limit };
+            let credentials = Some(TelcoCredentials {
+                username: username.clone(),
+                secret_sha256,
+            });
+            let telco = Telco {
+                id: id.clone(),
+                wire_format,
+                credentials,
+                allowed_networks,
+                screen_limit,
+            };
             crate::telcos::store::upsert_telco(&db, &telco).await?;
             println!("telco {id} registered ({format}); callback POST /ussd/{id}");
             println!("HTTP Basic username: {username}");
@@ -84,9 +100,19 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
         }
         TelcosCommand::List => {
             for t in crate::telcos::store::list_telcos(&db).await? {
-                let auth = if t.credentials.is_some() { "basic auth" } else { "no credentials (demo)" };
+                let auth = if t.credentials.is_some() {
+                    "basic auth"
+                } else {
+                    "no credentials (demo)"
+                };
                 let nets: Vec<String> = t.allowed_networks.iter().map(|n| n.to_string()).collect();
-                println!("{}\t{}\t{auth}\tscreen {}\tallow {}", t.id, t.wire_format.as_str(), t.screen_limit, nets.join(","));
+                println!(
+                    "{}\t{}\t{auth}\tscreen {}\tallow {}",
+                    t.id,
+                    t.wire_format.as_str(),
+                    t.screen_limit,
+                    nets.join(",")
+                );
             }
         }
     }
@@ -96,16 +122,35 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
 pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Result<ExitCode> {
     let db = connect(&config).await?;
     match command {
-        AgenciesCommand::Add { id, name, backoffice_url, actions, signing_secret, callback_url } => {
+        AgenciesCommand::Add {
+            id,
+            name,
+            backoffice_url,
+            actions,
+            signing_secret,
+            callback_url,
+        } => {
             let id = AgencyId::parse(&id)?;
             reqwest::Url::parse(&backoffice_url).context("--backoffice-url is not a URL")?;
-            let actions = actions.unwrap_or_else(|| STANDARD_ACTIONS.iter().map(|(a, _)| a.to_string()).collect());
+            let actions = actions.unwrap_or_else(|| {
+                STANDARD_ACTIONS
+                    .iter()
+                    .map(|(a, _)| a.to_string())
+                    .collect()
+            });
             if let Some(unknown) = actions.iter().find(|a| required_params(a).is_none()) {
                 bail!("--actions: {unknown:?} is not an action of the back-office contract");
             }
             let generated = signing_secret.is_none();
             let signing_secret = signing_secret.unwrap_or_else(|| generate_secret().0);
-            let agency = Agency { id: id.clone(), name, backoffice_url, signing_secret: signing_secret.clone(), actions, callback_url };
+            let agency = Agency {
+                id: id.clone(),
+                name,
+                backoffice_url,
+                signing_secret: signing_secret.clone(),
+                actions,
+                callback_url,
+            };
             crate::agencies::store::upsert_agency(&db, &agency).await?;
             let (api_key, _) = generate_secret();
             let api_key = format!("mgov_{api_key}");
@@ -119,7 +164,13 @@ pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Resul
         }
         AgenciesCommand::List => {
             for a in crate::agencies::store::list_agencies(&db).await? {
-                println!("{}\t{}\t{}\t{}", a.id, a.name, a.backoffice_url, a.actions.join(","));
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.id,
+                    a.name,
+                    a.backoffice_url,
+                    a.actions.join(",")
+                );
             }
         }
     }

@@ -48,7 +48,10 @@ pub async fn run(args: DialArgs) -> anyhow::Result<ExitCode> {
         Some(keys) => {
             for (i, key) in keys.iter().enumerate() {
                 if screen.ends {
-                    eprintln!("the dialogue ended with {} key(s) left unpressed", keys.len() - i);
+                    eprintln!(
+                        "the dialogue ended with {} key(s) left unpressed",
+                        keys.len() - i
+                    );
                     return Ok(ExitCode::FAILURE);
                 }
                 println!("> {key}");
@@ -76,5 +79,9 @@ pub async fn run(args: DialArgs) -> anyhow::Result<ExitCode> {
 
 fn show(screen: &Screen) {
     let bar = "─".repeat(24);
-    println!("{bar}\n{}\n{bar}{}", screen.text, if screen.ends { " (end)" } else { "" });
+    println!(
+        "{bar}\n{}\n{bar}{}",
+        screen.text,
+        if screen.ends { " (end)" } else { "" }
+    );
 }

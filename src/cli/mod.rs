@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "mgov", version, about = "Mobile services gateway: USSD and SMS for public institutions")]
+#[command(
+    name = "mgov",
+    version,
+    about = "Mobile services gateway: USSD and SMS for public institutions"
+)]
 pub struct Cli {
     /// Settings file (optional); `MGOV_*` variables override it.
     #[arg(long, global = true, default_value = "mgov.toml")]
@@ -66,7 +70,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             println!("migrations applied to the {} database", db.kind().as_str());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Menus { command: MenusCommand::Check { dir } } => Ok(check_menus(config, dir)),
+        Command::Menus {
+            command: MenusCommand::Check { dir },
+        } => Ok(check_menus(config, dir)),
         Command::Dial(args) => dial::run(args).await,
         Command::Telcos { command } => admin::telcos(config, command).await,
         Command::Agencies { command } => admin::agencies(config, command).await,
@@ -80,7 +86,12 @@ fn check_menus(mut config: Config, dir: Option<PathBuf>) -> ExitCode {
     match crate::app::load_menus(&config) {
         Ok(menus) => {
             for menu in menus.services_by_position() {
-                println!("ok  {} (agency {}, version {})", menu.id(), menu.agency(), menu.version());
+                println!(
+                    "ok  {} (agency {}, version {})",
+                    menu.id(),
+                    menu.agency(),
+                    menu.version()
+                );
             }
             ExitCode::SUCCESS
         }

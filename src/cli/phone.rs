@@ -38,7 +38,14 @@ pub struct Phone {
 
 impl Phone {
     pub fn new(settings: PhoneSettings, http: reqwest::Client) -> Self {
-        Self { settings, http, session_id: String::new(), dialled: String::new(), typed: Vec::new(), sequence: 0 }
+        Self {
+            settings,
+            http,
+            session_id: String::new(),
+            dialled: String::new(),
+            typed: Vec::new(),
+            sequence: 0,
+        }
     }
 
     /// Starts a new dialogue with a fresh session id.
@@ -80,19 +87,29 @@ impl Phone {
                 }))
             }
             WireFormat::AfricasTalking => {
-                let (service_code, text) = africastalking_text(&self.dialled, &s.root_code, &self.typed);
+                let (service_code, text) =
+                    africastalking_text(&self.dialled, &s.root_code, &self.typed);
                 request.form(&[
                     ("sessionId", self.session_id.as_str()),
                     ("serviceCode", service_code.as_str()),
-                    ("phoneNumber", &format!("+{}", s.msisdn.trim_start_matches('+'))),
+                    (
+                        "phoneNumber",
+                        &format!("+{}", s.msisdn.trim_start_matches('+')),
+                    ),
                     ("networkCode", "63902"),
                     ("text", text.as_str()),
                 ])
             }
         };
-        let response = request.send().await.with_context(|| format!("cannot reach the gateway at {url}"))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the gateway at {url}"))?;
         let status = response.status();
-        let body = response.text().await.context("reading the gateway's answer")?;
+        let body = response
+            .text()
+            .await
+            .context("reading the gateway's answer")?;
         if !status.is_success() {
             bail!("the gateway answered {status}: {body}");
         }
@@ -103,15 +120,25 @@ impl Phone {
 fn parse_reply(format: WireFormat, body: &str) -> anyhow::Result<Screen> {
     match format {
         WireFormat::Hubtel => {
-            let v: serde_json::Value = serde_json::from_str(body).context("the gateway's answer is not JSON")?;
+            let v: serde_json::Value =
+                serde_json::from_str(body).context("the gateway's answer is not JSON")?;
             let text = v["Message"].as_str().unwrap_or_default().to_string();
-            Ok(Screen { text, ends: v["Type"] == "Release" })
+            Ok(Screen {
+                text,
+                ends: v["Type"] == "Release",
+            })
         }
         WireFormat::AfricasTalking => {
             if let Some(text) = body.strip_prefix("CON ") {
-                Ok(Screen { text: text.to_string(), ends: false })
+                Ok(Screen {
+                    text: text.to_string(),
+                    ends: false,
+                })
             } else if let Some(text) = body.strip_prefix("END ") {
-                Ok(Screen { text: text.to_string(), ends: true })
+                Ok(Screen {
+                    text: text.to_string(),
+                    ends: true,
+                })
             } else {
                 bail!("the gateway's answer starts with neither CON nor END: {body:?}")
             }
@@ -142,18 +169,44 @@ mod tests {
     #[test]
     fn shortcuts_become_the_root_code_plus_inputs() {
         let typed = vec!["12345678".to_string()];
-        assert_eq!(africastalking_text("*152*00#", "*152*00#", &[]), ("*152*00#".into(), "".into()));
-        assert_eq!(africastalking_text("*152*00*1*1#", "*152*00#", &typed), ("*152*00#".into(), "1*1*12345678".into()));
-        assert_eq!(africastalking_text("*150*01#", "*152*00#", &[]), ("*150*01#".into(), "".into()));
+        assert_eq!(
+            africastalking_text("*152*00#", "*152*00#", &[]),
+            ("*152*00#".into(), "".into())
+        );
+        assert_eq!(
+            africastalking_text("*152*00*1*1#", "*152*00#", &typed),
+            ("*152*00#".into(), "1*1*12345678".into())
+        );
+        assert_eq!(
+            africastalking_text("*150*01#", "*152*00#", &[]),
+            ("*150*01#".into(), "".into())
+        );
     }
 
     #[test]
     fn replies_are_read_per_format() {
         let con = parse_reply(WireFormat::AfricasTalking, "CON Menu\n1. A").unwrap();
-        assert_eq!(con, Screen { text: "Menu\n1. A".into(), ends: false });
-        assert!(parse_reply(WireFormat::AfricasTalking, "END Bye").unwrap().ends);
+        assert_eq!(
+            con,
+            Screen {
+                text: "Menu\n1. A".into(),
+                ends: false
+            }
+        );
+        assert!(
+            parse_reply(WireFormat::AfricasTalking, "END Bye")
+                .unwrap()
+                .ends
+        );
         assert!(parse_reply(WireFormat::AfricasTalking, "Bye").is_err());
-        let release = parse_reply(WireFormat::Hubtel, r#"{"Type":"Release","Message":"Bye"}"#).unwrap();
-        assert_eq!(release, Screen { text: "Bye".into(), ends: true });
+        let release =
+            parse_reply(WireFormat::Hubtel, r#"{"Type":"Release","Message":"Bye"}"#).unwrap();
+        assert_eq!(
+            release,
+            Screen {
+                text: "Bye".into(),
+                ends: true
+            }
+        );
     }
 }

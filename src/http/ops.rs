@@ -19,7 +19,11 @@ async fn readyz(State(gw): State<AppState>) -> impl IntoResponse {
     let sessions = gw.sessions.ping().await.map_err(|e| e.to_string());
     let database = gw.db.ping().await.map_err(|e| e.to_string());
     let ready = sessions.is_ok() && database.is_ok();
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let describe = |r: Result<(), String>| r.err().unwrap_or_else(|| "ok".into());
     let body = serde_json::json!({
         "ready": ready,
@@ -30,5 +34,8 @@ async fn readyz(State(gw): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(gw): State<AppState>) -> impl IntoResponse {
-    ([("content-type", "text/plain; version=0.0.4")], gw.metrics.render())
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        gw.metrics.render(),
+    )
 }

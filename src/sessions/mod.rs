@@ -27,7 +27,11 @@ pub enum Location {
     /// The shared root menu of the gateway's code.
     Root,
     /// A state of one version of a service's menu.
-    Service { service: ServiceId, version: String, state: String },
+    Service {
+        service: ServiceId,
+        version: String,
+        state: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -82,19 +82,47 @@ pub async fn answer(gw: &Gateway, telco: &Telco, request: UssdRequest) -> (UssdR
     inputs.extend(typed);
 
     let mut action_failed = false;
-    let mut step = if first_hop { walker.enter(&mut session) } else { Step::Screen(String::new()) };
-    step = settle(gw, &walker, &mut session, step, deadline, &mut action_failed).await;
+    let mut step = if first_hop {
+        walker.enter(&mut session)
+    } else {
+        Step::Screen(String::new())
+    };
+    step = settle(
+        gw,
+        &walker,
+        &mut session,
+        step,
+        deadline,
+        &mut action_failed,
+    )
+    .await;
     for input in &inputs {
         if matches!(step, Step::End(_)) {
             break;
         }
         step = walker.input(&mut session, input);
-        step = settle(gw, &walker, &mut session, step, deadline, &mut action_failed).await;
+        step = settle(
+            gw,
+            &walker,
+            &mut session,
+            step,
+            deadline,
+            &mut action_failed,
+        )
+        .await;
     }
     if !first_hop && inputs.is_empty() {
         // A repeated hop with nothing new typed: show the same screen again.
         step = walker.enter(&mut session);
-        step = settle(gw, &walker, &mut session, step, deadline, &mut action_failed).await;
+        step = settle(
+            gw,
+            &walker,
+            &mut session,
+            step,
+            deadline,
+            &mut action_failed,
+        )
+        .await;
     }
     session.hops += 1;
     session.last_seen_ms = now;
@@ -113,7 +141,12 @@ async fn settle(
     deadline: Instant,
     action_failed: &mut bool,
 ) -> Step {
-    while let Step::Call { agency, action, params } = step {
+    while let Step::Call {
+        agency,
+        action,
+        params,
+    } = step
+    {
         let outcome = run_action(gw, session, &agency, &action, &params, deadline).await;
         *action_failed = matches!(outcome, ActionOutcome::Failed);
         step = walker.resume(session, outcome);
@@ -145,11 +178,23 @@ async fn run_action(
     };
     let report = gw.backoffice.call(&call, deadline).await;
     let (outcome, recorded, error) = match &report.outcome {
-        CallOutcome::Ok(data) => (ActionOutcome::Ok(data.clone()), TransactionOutcome::Ok, None),
+        CallOutcome::Ok(data) => (
+            ActionOutcome::Ok(data.clone()),
+            TransactionOutcome::Ok,
+            None,
+        ),
         CallOutcome::NotFound(_) => (ActionOutcome::NotFound, TransactionOutcome::NotFound, None),
-        CallOutcome::Rejected(m) => (ActionOutcome::Rejected, TransactionOutcome::Rejected, m.clone()),
+        CallOutcome::Rejected(m) => (
+            ActionOutcome::Rejected,
+            TransactionOutcome::Rejected,
+            m.clone(),
+        ),
         CallOutcome::Failed { timed_out, reason } => {
-            let recorded = if *timed_out { TransactionOutcome::Timeout } else { TransactionOutcome::Failed };
+            let recorded = if *timed_out {
+                TransactionOutcome::Timeout
+            } else {
+                TransactionOutcome::Failed
+            };
             (ActionOutcome::Failed, recorded, Some(reason.clone()))
         }
     };
@@ -221,7 +266,10 @@ async fn finish(
 }
 
 /// The language a number chose before, or the default; `None` when the store is down.
-async fn new_session_language(gw: &Gateway, request: &UssdRequest) -> Option<crate::language::Language> {
+async fn new_session_language(
+    gw: &Gateway,
+    request: &UssdRequest,
+) -> Option<crate::language::Language> {
     match citizens::get_language(&gw.db, &request.msisdn).await {
         Ok(chosen) => Some(chosen.unwrap_or(gw.config.default_language)),
         Err(e) => {

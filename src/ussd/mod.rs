@@ -59,12 +59,16 @@ async fn callback(
         return Err(ApiError::payload_too_large(gw.config.max_callback_bytes));
     }
     let format = telco.wire_format;
-    let callback = format.parse_ussd(&headers, &body, &gw.config.default_country).map_err(|e| {
-        refuse("malformed");
-        ApiError::bad_request(e.to_string())
-    })?;
+    let callback = format
+        .parse_ussd(&headers, &body, &gw.config.default_country)
+        .map_err(|e| {
+            refuse(e.code());
+            ApiError::new(e.status(), e.code(), e.to_string())
+        })?;
     match callback {
-        UssdCallback::Ended { session_id, signal, .. } => {
+        UssdCallback::Ended {
+            session_id, signal, ..
+        } => {
             let key = session_key(&telco.id, &session_id);
             gw.end_by_telco(&key, signal).await;
             Ok(format.render_ended_ack())

@@ -16,11 +16,23 @@ pub enum Notice {
 pub fn notice(kind: Notice, language: Language) -> &'static str {
     let swahili = language == Language::SWAHILI;
     match (kind, swahili) {
-        (Notice::Unavailable, true) => "Samahani, huduma haipatikani kwa sasa. Tafadhali jaribu tena baadaye.",
-        (Notice::Unavailable, false) => "Sorry, the service is temporarily unavailable. Please try again later.",
-        (Notice::UnknownCode, true) => "Namba uliyopiga haitumiki. Tafadhali hakiki namba na ujaribu tena.",
-        (Notice::UnknownCode, false) => "The code you dialled is not in use. Please check it and try again.",
-        (Notice::TooFast, true) => "Maombi mengi mno kwa muda mfupi. Tafadhali subiri kidogo kisha ujaribu tena.",
-        (Notice::TooFast, false) => "Too many requests in a short time. Please wait a moment and try again.",
+        (Notice::Unavailable, true) => {
+            "Samahani, huduma haipatikani kwa sasa. Tafadhali jaribu tena baadaye."
+        }
+        (Notice::Unavailable, false) => {
+            "Sorry, the service is temporarily unavailable. Please try again later."
+        }
+        (Notice::UnknownCode, true) => {
+            "Namba uliyopiga haitumiki. Tafadhali hakiki namba na ujaribu tena."
+        }
+        (Notice::UnknownCode, false) => {
+            "The code you dialled is not in use. Please check it and try again."
+        }
+        (Notice::TooFast, true) => {
+            "Maombi mengi mno kwa muda mfupi. Tafadhali subiri kidogo kisha ujaribu tena."
+        }
+        (Notice::TooFast, false) => {
+            "Too many requests in a short time. Please wait a moment and try again."
+        }
     }
 }

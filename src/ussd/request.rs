@@ -63,7 +63,11 @@ pub enum SessionEndSignal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UssdCallback {
     Hop(UssdRequest),
-    Ended { session_id: String, msisdn: Option<Msisdn>, signal: SessionEndSignal },
+    Ended {
+        session_id: String,
+        msisdn: Option<Msisdn>,
+        signal: SessionEndSignal,
+    },
 }
 
 /// A telco's session id scoped to the telco, the key sessions are stored under.

@@ -70,7 +70,11 @@ impl SessionRecord {
     /// The record of `session` ending now for `reason`.
     pub fn from_session(session: &Session, reason: EndReason, now_ms: i64) -> Self {
         // An abandoned dialogue ended at its last hop, not when the reaper noticed.
-        let now_ms = if reason == EndReason::Abandoned { session.last_seen_ms } else { now_ms };
+        let now_ms = if reason == EndReason::Abandoned {
+            session.last_seen_ms
+        } else {
+            now_ms
+        };
         let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
         Self {
             session_key: session.key.clone(),

@@ -1,5 +1,5 @@
+mod gateway;
 mod menus;
 mod sessions;
 mod store;
 mod support;
-fn main(){}

@@ -1,0 +1,193 @@
+//! Callbacks the gateway must refuse, and telcos' end-of-dialogue notices.
+
+use crate::support::gateway::{embedded, msisdn, production};
+use mgov::telcos::WireFormat;
+use mgov::ussd::store::{recent_session_records, EndReason};
+use reqwest::StatusCode;
+
+fn at_form(session: &str, phone: &str, text: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("sessionId", session.to_string()),
+        ("serviceCode", "*152*00#".into()),
+        ("phoneNumber", phone.to_string()),
+        ("networkCode", "63902".into()),
+        ("text", text.to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn unknown_and_unauthenticated_callers_touch_no_session() {
+    let gw = production().await;
+    let url = gw.url("/ussd/africastalking");
+    let form = at_form("s-1", "+255754000111", "");
+
+    let unknown = gw
+        .http
+        .post(gw.url("/ussd/nosuchtelco"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+    let anonymous = gw.http.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let wrong = gw
+        .http
+        .post(&url)
+        .basic_auth("africastalking", Some("guess"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    // The other telco's credentials do not open this telco's callback.
+    let (user, secret) = gw.credentials["hubtel"].clone();
+    let crossed = gw
+        .http
+        .post(&url)
+        .basic_auth(user, Some(secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crossed.status(), StatusCode::UNAUTHORIZED);
+
+    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert!(gw.redis.as_ref().unwrap().keys().await.is_empty());
+
+    let (user, secret) = gw.credentials["africastalking"].clone();
+    let right = gw
+        .http
+        .post(&url)
+        .basic_auth(user, Some(secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.unwrap().starts_with("CON "));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_callbacks_get_a_4xx_with_a_reason() {
+    let gw = embedded().await;
+    let url = gw.url("/ussd/africastalking");
+    let missing = gw
+        .http
+        .post(&url)
+        .form(&[("phoneNumber", "+255754000111"), ("text", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("sessionId"),
+        "{body}"
+    );
+
+    let bad_number = gw
+        .http
+        .post(&url)
+        .form(&at_form("s-2", "not-a-number", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_number.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = bad_number.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("phone"),
+        "{body}"
+    );
+
+    let huge = "x".repeat(20_000);
+    let too_large = gw
+        .http
+        .post(&url)
+        .form(&at_form("s-3", "+255754000111", &huge))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let hubtel = gw.url("/ussd/hubtel");
+    let not_json = gw
+        .http
+        .post(&hubtel)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    let wrong_type = gw
+        .http
+        .post(&hubtel)
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn telcos_end_notices_are_recorded() {
+    let gw = production().await;
+    let (user, secret) = gw.credentials["africastalking"].clone();
+    let mut phone = gw.phone(WireFormat::AfricasTalking, &msisdn());
+    phone.dial("*152*00#").await.unwrap();
+    let notice = [
+        ("sessionId", phone.session_id().to_string()),
+        ("serviceCode", "*152*00#".into()),
+        ("phoneNumber", "+255754000111".into()),
+        ("networkCode", "63902".into()),
+        ("status", "Incomplete".into()),
+        ("hopsCount", "1".into()),
+        ("durationInMillis", "20000".into()),
+    ];
+    let ack = gw
+        .http
+        .post(gw.url("/ussd/africastalking"))
+        .basic_auth(&user, Some(&secret))
+        .form(&notice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), StatusCode::OK);
+
+    let mut hubtel = gw.phone(WireFormat::Hubtel, &msisdn());
+    hubtel.dial("*152*00#").await.unwrap();
+    let (user, secret) = gw.credentials["hubtel"].clone();
+    let release = serde_json::json!({
+        "Type": "Release", "Mobile": "255754000222", "SessionId": hubtel.session_id(),
+        "ServiceCode": "*152*00#", "Message": "", "Operator": "vodacom", "Sequence": 2,
+    });
+    let ack = gw
+        .http
+        .post(gw.url("/ussd/hubtel"))
+        .basic_auth(&user, Some(&secret))
+        .json(&release)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), StatusCode::OK);
+
+    let mut reasons: Vec<_> = recent_session_records(&gw.running.gateway.db, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.end_reason)
+        .collect();
+    reasons.sort_by_key(|r| r.as_str());
+    assert_eq!(reasons, [EndReason::TelcoTimeout, EndReason::UserCancelled]);
+    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    gw.stop().await;
+}

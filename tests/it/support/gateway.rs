@@ -1,0 +1,184 @@
+//! The whole gateway on `127.0.0.1:0`, on either backend pair:
+//! - `embedded()`: SQLite in a temporary folder, in-process sessions, the demo world;
+//! - `production()`: a fresh Postgres database, Redis under a random prefix, telcos with
+//!   credentials and agencies registered as an operator would, and the back-office
+//!   simulator as a separate HTTP server.
+
+use super::db::{drop_postgres, fresh_postgres};
+use super::redis::TestRedis;
+use mgov::agencies::Agency;
+use mgov::app::{spawn, Running};
+use mgov::backoffice::catalogue::STANDARD_ACTIONS;
+use mgov::cli::phone::{Phone, PhoneSettings};
+use mgov::config::{Config, Secret};
+use mgov::ids::{AgencyId, TelcoId};
+use mgov::telcos::auth::generate_secret;
+use mgov::telcos::{Telco, TelcoCredentials, WireFormat};
+use mgov_simulators::backoffice as simulator;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub struct TestGateway {
+    pub running: Running,
+    pub base_url: String,
+    pub http: reqwest::Client,
+    /// HTTP Basic credentials per telco id, where the telco has them.
+    pub credentials: HashMap<String, (String, String)>,
+    pub redis: Option<TestRedis>,
+    /// The test's own Postgres database, dropped at `stop`.
+    postgres_url: Option<String>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+pub fn menus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("menus")
+}
+
+/// Settings for tests: every value chosen here, none taken from the environment.
+pub fn base_config() -> Config {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.menus_dir = menus_dir();
+    config
+}
+
+pub async fn embedded() -> TestGateway {
+    embedded_with(|_| {}).await
+}
+
+pub async fn embedded_with(adjust: impl FnOnce(&mut Config)) -> TestGateway {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut config = base_config();
+    config.sqlite_path = dir.path().join("mgov.db");
+    adjust(&mut config);
+    config.validate().expect("test settings are valid");
+    let running = spawn(config).await.expect("the embedded gateway starts");
+    TestGateway::new(running, HashMap::new(), None, Some(dir))
+}
+
+pub async fn production() -> TestGateway {
+    production_with(simulator::Settings::default(), |_| {}).await
+}
+
+/// Postgres + Redis, with telcos and agencies registered through the same store calls
+/// `mgov telcos add` and `mgov agencies add` make.
+pub async fn production_with(
+    mut backoffice: simulator::Settings,
+    adjust: impl FnOnce(&mut Config),
+) -> TestGateway {
+    let (db, url) = fresh_postgres().await;
+    let signing_secret = generate_secret().0;
+    backoffice.secret = Some(signing_secret.clone());
+    let (simulator_addr, _) = simulator::spawn(backoffice)
+        .await
+        .expect("the simulator starts");
+    let mut credentials = HashMap::new();
+    for (id, format) in [
+        ("africastalking", WireFormat::AfricasTalking),
+        ("hubtel", WireFormat::Hubtel),
+    ] {
+        let (secret, secret_sha256) = generate_secret();
+        let telco = Telco {
+            id: TelcoId::parse(id).unwrap(),
+            wire_format: format,
+            credentials: Some(TelcoCredentials {
+                username: id.to_string(),
+                secret_sha256,
+            }),
+            allowed_networks: Vec::new(),
+            screen_limit: 182,
+        };
+        mgov::telcos::store::upsert_telco(&db, &telco)
+            .await
+            .unwrap();
+        credentials.insert(id.to_string(), (id.to_string(), secret));
+    }
+    for id in ["dawasa", "rita", "nida"] {
+        let agency = Agency {
+            id: AgencyId::parse(id).unwrap(),
+            name: id.to_uppercase(),
+            backoffice_url: format!("http://{simulator_addr}/"),
+            signing_secret: signing_secret.clone(),
+            actions: STANDARD_ACTIONS
+                .iter()
+                .map(|(a, _)| a.to_string())
+                .collect(),
+            callback_url: None,
+        };
+        mgov::agencies::store::upsert_agency(&db, &agency)
+            .await
+            .unwrap();
+    }
+    db.close().await;
+    let redis = TestRedis::new();
+    let mut config = base_config();
+    let url_for_drop = url.clone();
+    config.database_url = Some(Secret::new(url));
+    config.redis_url = Some(Secret::new(redis.url.clone()));
+    config.redis_prefix = redis.prefix.clone();
+    adjust(&mut config);
+    config.validate().expect("test settings are valid");
+    let running = spawn(config).await.expect("the production gateway starts");
+    let mut gw = TestGateway::new(running, credentials, Some(redis), None);
+    gw.postgres_url = Some(url_for_drop);
+    gw
+}
+
+impl TestGateway {
+    fn new(
+        running: Running,
+        credentials: HashMap<String, (String, String)>,
+        redis: Option<TestRedis>,
+        sqlite_dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        let base_url = format!("http://{}", running.addr);
+        Self {
+            running,
+            base_url,
+            http: reqwest::Client::new(),
+            credentials,
+            redis,
+            postgres_url: None,
+            _sqlite_dir: sqlite_dir,
+        }
+    }
+
+    /// A phone on the telco named after its wire format (`africastalking` or `hubtel`).
+    pub fn phone(&self, format: WireFormat, msisdn: &str) -> Phone {
+        let telco = format.as_str().to_string();
+        Phone::new(
+            PhoneSettings {
+                url: self.base_url.clone(),
+                credentials: self.credentials.get(&telco).cloned(),
+                telco,
+                format,
+                msisdn: msisdn.to_string(),
+                root_code: "*152*00#".into(),
+            },
+            self.http.clone(),
+        )
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn stop(self) {
+        if let Some(redis) = &self.redis {
+            redis.cleanup().await;
+        }
+        let db = self.running.gateway.db.clone();
+        self.running
+            .stop()
+            .await
+            .expect("the gateway stops cleanly");
+        if let Some(url) = &self.postgres_url {
+            drop_postgres(db, url).await;
+        }
+    }
+}
+
+/// A fresh phone number per test, so the per-number rate limit never couples tests.
+pub fn msisdn() -> String {
+    format!("2557{:08}", rand::random::<u32>() % 100_000_000)
+}
