@@ -132,6 +132,9 @@ impl PrivateRedis {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the private redis-server did not start on port {port}");
     }
 }

@@ -36,10 +36,11 @@ pub fn menus_dir() -> PathBuf {
 
 /// Settings for tests: every value chosen here, none taken from the environment.
 pub fn base_config() -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.menus_dir = menus_dir();
-    config
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        menus_dir: menus_dir(),
+        ..Default::default()
+    }
 }
 
 pub async fn embedded() -> TestGateway {
