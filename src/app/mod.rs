@@ -11,8 +11,9 @@ pub use start::{build, load_menus, StartError};
 
 use crate::agencies::Agency;
 use crate::backoffice::client::BackOfficeClient;
-use crate::backoffice::store::{insert_transaction, TransactionRecord};
+use crate::backoffice::store::TransactionRecord;
 use crate::config::Config;
+use crate::db::journal::{Journal, Record};
 use crate::db::Db;
 use crate::directory::Directory;
 use crate::ids::{AgencyId, TelcoId};
@@ -23,7 +24,7 @@ use crate::telcos::Telco;
 use crate::telemetry::names;
 use crate::ussd::notices::{notice, Notice};
 use crate::ussd::request::{SessionEndSignal, UssdReply};
-use crate::ussd::store::{insert_session_record, EndReason, SessionRecord};
+use crate::ussd::store::{EndReason, SessionRecord};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::num::NonZeroU32;
@@ -35,6 +36,8 @@ pub type AppState = Arc<Gateway>;
 pub struct Gateway {
     pub config: Config,
     pub db: Db,
+    /// Group-committed writes of the records hops make.
+    journal: Journal,
     pub sessions: Arc<dyn SessionStore>,
     menus: RwLock<Arc<MenuSet>>,
     pub telcos: Directory<TelcoId, Telco>,
@@ -53,6 +56,7 @@ impl Gateway {
             NonZeroU32::new(config.rate_limit.hops_per_second_per_telco).unwrap_or(NonZeroU32::MIN);
         Self {
             config,
+            journal: Journal::start(db.clone()),
             db,
             sessions,
             menus: RwLock::new(Arc::new(menus)),
@@ -95,15 +99,16 @@ impl Gateway {
     }
 
     pub async fn record_transaction(&self, record: TransactionRecord) {
-        if let Err(e) = insert_transaction(&self.db, &record).await {
-            tracing::error!(error = %e, transaction = %record.id, "could not record a transaction");
+        let id = record.id.clone();
+        if let Err(e) = self.journal.write(Record::Transaction(record)).await {
+            tracing::error!(error = %e, transaction = %id, "could not record a transaction");
         }
     }
 
     pub async fn record_session_end(&self, session: &Session, reason: EndReason) {
         metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str()).increment(1);
         let record = SessionRecord::from_session(session, reason, now_ms());
-        if let Err(e) = insert_session_record(&self.db, &record).await {
+        if let Err(e) = self.journal.write(Record::Session(record)).await {
             tracing::error!(error = %e, session = %session.key, "could not record a session's end");
         }
     }

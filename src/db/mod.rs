@@ -8,6 +8,7 @@
 pub mod citizens;
 mod codec;
 mod error;
+pub mod journal;
 
 pub use codec::{Money, Timestamp};
 pub use error::DbError;

@@ -198,7 +198,7 @@ async fn run_action(
             (ActionOutcome::Failed, recorded, Some(reason.clone()))
         }
     };
-    tracing::info!(
+    tracing::debug!(
         transaction = %transaction, agency = %agency_id, action, outcome = recorded.as_str(),
         attempts = report.attempts, latency_ms = report.latency.as_millis() as u64, "back-office call"
     );

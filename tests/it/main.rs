@@ -1,4 +1,5 @@
 mod gateway;
+mod journal;
 mod menus;
 mod sessions;
 mod store;
