@@ -1,1 +1,227 @@
-fn main(){}
+//! `mgov-load`: plays many virtual phones against a running gateway and reports throughput,
+//! latency percentiles and errors. See the crate docs (`src/lib.rs`) for the layout.
+#![forbid(unsafe_code)]
+
+use anyhow::{bail, ensure, Context};
+use clap::Parser;
+use mgov::telcos::WireFormat;
+use mgov_loadtest::journey::Journey;
+use mgov_loadtest::report;
+use mgov_loadtest::runner::{self, Config, Formats, Load, Stop};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The journey used when no --journey is given.
+const WATER_BILL: &str = include_str!("../journeys/water-bill.toml");
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mgov-load",
+    version,
+    about = "Load generator for mgov-gateway: virtual phones playing scripted USSD journeys"
+)]
+struct Args {
+    /// The gateway's base URL; hops go to {url}/ussd/{telco}.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Let --url point at a host other than this machine (refused by default).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Journey file (repeat to mix journeys, picked by their `weight`). Default: the built-in
+    /// copy of loadtest/journeys/water-bill.toml.
+    #[arg(long = "journey", value_name = "FILE")]
+    journeys: Vec<PathBuf>,
+    /// Closed loop: this many phones, each starting a new session when its last one ends.
+    #[arg(long, conflicts_with = "rate")]
+    concurrency: Option<usize>,
+    /// Open loop: this many new sessions per second, on schedule, whatever the gateway does.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Open loop: sessions allowed in flight; arrivals beyond are dropped (and counted).
+    #[arg(long, default_value_t = 1000, requires = "rate")]
+    max_in_flight: usize,
+    /// Open loop: a session starting later than this behind schedule is counted late.
+    #[arg(long, default_value = "50ms", value_parser = humantime::parse_duration, requires = "rate")]
+    late_after: Duration,
+    /// Time at the start that is not counted.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    warmup: Duration,
+    /// How long to run after the warm-up (default 30s unless --sessions is given).
+    #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "sessions")]
+    duration: Option<Duration>,
+    /// Stop after this many measured sessions instead of after a duration.
+    #[arg(long)]
+    sessions: Option<u64>,
+    /// Wire format of the phones; `mixed` picks one per session.
+    #[arg(long, default_value = "africastalking", value_parser = ["africastalking", "hubtel", "mixed"])]
+    format: String,
+    /// Telco id per format, as FORMAT=ID (repeatable); defaults africastalking=africastalking
+    /// and hubtel=hubtel.
+    #[arg(long = "telco", value_name = "FORMAT=ID")]
+    telcos: Vec<String>,
+    /// HTTP Basic username of the telco(s), when they have credentials.
+    #[arg(long, env = "MGOV_LOAD_USERNAME", requires = "secret")]
+    username: Option<String>,
+    /// HTTP Basic secret of the telco(s).
+    #[arg(
+        long,
+        env = "MGOV_LOAD_SECRET",
+        hide_env_values = true,
+        requires = "username"
+    )]
+    secret: Option<String>,
+    /// The shared USSD code (longer dial strings are sent as this code plus inputs).
+    #[arg(long, default_value = "*152*00#")]
+    root_code: String,
+    /// Per-request timeout (connect plus answer).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// Write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write session_id,msisdn,control_number for every completed journey to this CSV.
+    #[arg(long, value_name = "FILE")]
+    record_completed: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    check_target(&args.url, args.allow_remote)?;
+    let journeys = if args.journeys.is_empty() {
+        vec![Journey::parse(WATER_BILL).context("built-in water-bill journey")?]
+    } else {
+        args.journeys
+            .iter()
+            .map(|p| Journey::load(p))
+            .collect::<anyhow::Result<_>>()?
+    };
+    let config = config(&args)?;
+    let (sink, writer) = match &args.record_completed {
+        Some(path) => {
+            let (tx, writer) = report::completed_csv(path)?;
+            (Some(tx), Some(writer))
+        }
+        None => (None, None),
+    };
+
+    let outcome = runner::run(config, journeys.clone(), sink).await?;
+    let recorded = match writer {
+        Some(w) => Some(
+            w.join()
+                .map_err(|_| anyhow::anyhow!("the CSV writer panicked"))??,
+        ),
+        None => None,
+    };
+
+    let mut settings = settings(&args, &journeys);
+    settings["recorded_completed"] = json!(recorded);
+    let results = report::to_json(&outcome, &journeys, settings);
+    print!("{}", report::table(&results));
+    if let (Some(path), Some(n)) = (&args.record_completed, recorded) {
+        println!("recorded     {n} completed journeys to {}", path.display());
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&results)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    ensure!(outcome.stats.completed > 0, "no journey completed");
+    Ok(())
+}
+
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let load = match (args.concurrency, args.rate) {
+        (_, Some(rate)) => {
+            ensure!(
+                rate > 0.0 && rate.is_finite(),
+                "--rate must be a positive number"
+            );
+            ensure!(args.max_in_flight > 0, "--max-in-flight must be at least 1");
+            Load::Open {
+                rate,
+                max_in_flight: args.max_in_flight,
+                late_after: args.late_after,
+            }
+        }
+        (concurrency, None) => {
+            let concurrency = concurrency.unwrap_or(10);
+            ensure!(concurrency > 0, "--concurrency must be at least 1");
+            Load::Closed { concurrency }
+        }
+    };
+    let stop = match (args.duration, args.sessions) {
+        (_, Some(n)) => Stop::Sessions(n),
+        (d, None) => Stop::After(d.unwrap_or(Duration::from_secs(30))),
+    };
+    ensure!(!args.timeout.is_zero(), "--timeout must be more than 0");
+    let formats = match args.format.as_str() {
+        "mixed" => Formats::Mixed,
+        f => Formats::One(WireFormat::parse(f).context("unknown --format")?),
+    };
+    let (mut at, mut hubtel) = ("africastalking".to_string(), "hubtel".to_string());
+    for entry in &args.telcos {
+        match entry.split_once('=') {
+            Some(("africastalking", id)) if !id.is_empty() => at = id.to_string(),
+            Some(("hubtel", id)) if !id.is_empty() => hubtel = id.to_string(),
+            _ => bail!("--telco {entry:?}: use africastalking=ID or hubtel=ID"),
+        }
+    }
+    Ok(Config {
+        url: args.url.trim_end_matches('/').to_string(),
+        formats,
+        telco_africastalking: at,
+        telco_hubtel: hubtel,
+        credentials: args.username.clone().zip(args.secret.clone()),
+        root_code: args.root_code.clone(),
+        load,
+        warmup: args.warmup,
+        stop,
+        timeout: args.timeout,
+        show_progress: !args.quiet,
+    })
+}
+
+/// Only http(s), and only this machine unless --allow-remote: a load generator pointed at
+/// the wrong host by a typo is an attack.
+fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("--url {url:?} is not a URL"))?;
+    ensure!(
+        matches!(parsed.scheme(), "http" | "https"),
+        "--url must be http or https"
+    );
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+    {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    };
+    ensure!(
+        loopback || allow_remote,
+        "--url {url} is not on this machine; add --allow-remote if you mean it"
+    );
+    Ok(())
+}
+
+fn settings(args: &Args, journeys: &[Journey]) -> serde_json::Value {
+    let ms = |d: Duration| d.as_millis() as u64;
+    json!({
+        "url": args.url,
+        "mode": if args.rate.is_some() { "open" } else { "closed" },
+        "concurrency": if args.rate.is_none() { Some(args.concurrency.unwrap_or(10)) } else { None },
+        "rate": args.rate,
+        "max_in_flight": args.rate.map(|_| args.max_in_flight),
+        "warmup_ms": ms(args.warmup),
+        "duration_ms": if args.sessions.is_none() { Some(ms(args.duration.unwrap_or(Duration::from_secs(30)))) } else { None },
+        "sessions": args.sessions,
+        "format": args.format,
+        "timeout_ms": ms(args.timeout),
+        "journeys": journeys.iter().map(|j| json!({ "name": j.name, "weight": j.weight, "steps": j.steps.len() })).collect::<Vec<_>>(),
+    })
+}

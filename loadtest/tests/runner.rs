@@ -1,0 +1,294 @@
+//! The runner against a small fake gateway that plays the water-bill menu in both wire
+//! formats. The telco id in the path picks a misbehaviour, so every error kind can be
+//! provoked. Assertions are on counts, never on timings.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use mgov::telcos::WireFormat;
+use mgov_loadtest::journey::Journey;
+use mgov_loadtest::runner::{self, Config, Formats, Load, Outcome, Stop};
+use mgov_loadtest::stats::ErrorKind;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Default)]
+struct Fake {
+    control_numbers: AtomicU64,
+    africastalking_hops: AtomicU64,
+    hubtel_hops: AtomicU64,
+}
+
+/// The screen after `inputs` inputs, and whether it ends the session.
+fn screen(fake: &Fake, inputs: &[&str]) -> (String, bool) {
+    match inputs {
+        [] => (
+            "Huduma za Serikali\n1. Maji\n2. Kesi\n3. English".into(),
+            false,
+        ),
+        ["1"] => ("Maji - DAWASA\n1. Angalia bili\n2. Lipa bili".into(), false),
+        ["1", "1"] => ("Ingiza namba ya akaunti (tarakimu 8):".into(), false),
+        ["1", "1", a] if a.len() == 8 && !a.starts_with('0') => (
+            "Salim Abdallah\nBili: TZS 53,000.00\nMwisho: 01/07/2026\n1. Pata namba ya malipo"
+                .into(),
+            false,
+        ),
+        ["1", "1", a, "1"] if a.len() == 8 => {
+            let n = fake.control_numbers.fetch_add(1, Ordering::Relaxed);
+            (
+                format!("Namba ya malipo: 99{n:010}\nKiasi: TZS 53,000.00"),
+                true,
+            )
+        }
+        _ => ("Samahani, huduma haipatikani kwa sasa.".into(), true),
+    }
+}
+
+async fn hop(
+    State(fake): State<Arc<Fake>>,
+    Path(telco): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = headers
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    match telco.as_str() {
+        "limited" => return (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response(),
+        "slow" => tokio::time::sleep(Duration::from_millis(300)).await,
+        "garbage" => return "HELLO".into_response(),
+        _ => {}
+    }
+    let (mut text, ends) = if json {
+        fake.hubtel_hops.fetch_add(1, Ordering::Relaxed);
+        // Hubtel sends only the latest input; Sequence says how many came before.
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let sequence = v["Sequence"].as_u64().unwrap() as usize;
+        screen(&fake, &["1", "1", "12345678", "1", "1"][..sequence - 1])
+    } else {
+        fake.africastalking_hops.fetch_add(1, Ordering::Relaxed);
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap();
+        let text = form
+            .iter()
+            .find(|(k, _)| k == "text")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let inputs: Vec<&str> = if text.is_empty() {
+            vec![]
+        } else {
+            text.split('*').collect()
+        };
+        screen(&fake, &inputs)
+    };
+    if telco == "wrong" {
+        text = "Something else entirely".into();
+    }
+    if json {
+        let kind = if ends { "Release" } else { "Response" };
+        axum::Json(serde_json::json!({ "Type": kind, "Message": text, "ClientState": "" }))
+            .into_response()
+    } else {
+        format!("{} {text}", if ends { "END" } else { "CON" }).into_response()
+    }
+}
+
+async fn fake_gateway() -> (String, Arc<Fake>) {
+    let fake = Arc::new(Fake::default());
+    let app = axum::Router::new()
+        .route("/ussd/{telco}", post(hop))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, fake)
+}
+
+fn config(url: &str, load: Load, stop: Stop) -> Config {
+    Config {
+        url: url.to_string(),
+        formats: Formats::One(WireFormat::AfricasTalking),
+        telco_africastalking: "africastalking".into(),
+        telco_hubtel: "hubtel".into(),
+        credentials: None,
+        root_code: "*152*00#".into(),
+        load,
+        warmup: Duration::ZERO,
+        stop,
+        timeout: Duration::from_secs(5),
+        show_progress: false,
+    }
+}
+
+fn water_bill() -> Vec<Journey> {
+    vec![Journey::parse(include_str!("../journeys/water-bill.toml")).unwrap()]
+}
+
+async fn run(config: Config) -> Outcome {
+    runner::run(config, water_bill(), None).await.unwrap()
+}
+
+fn errors(outcome: &Outcome, kind: ErrorKind) -> u64 {
+    outcome.stats.errors[kind as usize]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_loop_completes_every_journey_and_records_each_control_number() {
+    let (url, _fake) = fake_gateway().await;
+    let dir = std::env::temp_dir().join(format!("mgov-load-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("completed.csv");
+    let (tx, writer) = mgov_loadtest::report::completed_csv(&csv).unwrap();
+    let config = config(&url, Load::Closed { concurrency: 5 }, Stop::Sessions(40));
+    let outcome = runner::run(config, water_bill(), Some(tx)).await.unwrap();
+    let s = &outcome.stats;
+    assert_eq!(
+        (s.completed, s.failed, s.errors_total()),
+        (40, 0, 0),
+        "{:?}",
+        s.samples
+    );
+    assert_eq!((s.hops, s.transactions), (200, 80));
+    assert_eq!(s.overall.len(), 200);
+    assert!(s.steps[0].iter().all(|h| h.len() == 40));
+    assert_eq!(writer.join().unwrap().unwrap(), 40);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let unique = |col: usize| rows.iter().map(|r| r[col]).collect::<HashSet<_>>().len();
+    assert_eq!(
+        (rows.len(), unique(0), unique(1), unique(2)),
+        (40, 40, 40, 40),
+        "distinct sessions, numbers, controls"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r[2].len() == 12 && r[2].starts_with("99") && r[1].starts_with("2557")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_formats_reach_both_telcos_and_warmup_is_not_counted() {
+    let (url, fake) = fake_gateway().await;
+    let mut config = config(&url, Load::Closed { concurrency: 4 }, Stop::Sessions(30));
+    config.formats = Formats::Mixed;
+    config.warmup = Duration::from_millis(200);
+    let outcome = run(config).await;
+    assert_eq!(
+        (outcome.stats.completed, outcome.stats.errors_total()),
+        (30, 0),
+        "{:?}",
+        outcome.stats.samples
+    );
+    let (at, hubtel) = (
+        fake.africastalking_hops.load(Ordering::Relaxed),
+        fake.hubtel_hops.load(Ordering::Relaxed),
+    );
+    assert!(at > 0 && hubtel > 0, "{at} {hubtel}");
+    assert!(
+        at + hubtel > 150,
+        "warm-up sessions ran too, beyond the 30 measured ({})",
+        at + hubtel
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_loop_starts_the_requested_sessions() {
+    let (url, _fake) = fake_gateway().await;
+    let load = Load::Open {
+        rate: 400.0,
+        max_in_flight: 1000,
+        late_after: Duration::from_secs(1),
+    };
+    let outcome = run(config(&url, load, Stop::Sessions(60))).await;
+    assert_eq!(
+        (outcome.started, outcome.dropped, outcome.abandoned),
+        (60, 0, 0)
+    );
+    assert_eq!(outcome.stats.completed, 60, "{:?}", outcome.stats.samples);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_loop_drops_arrivals_beyond_the_in_flight_cap() {
+    let (url, _fake) = fake_gateway().await;
+    let load = Load::Open {
+        rate: 100.0,
+        max_in_flight: 1,
+        late_after: Duration::from_secs(1),
+    };
+    let mut config = config(&url, load, Stop::Sessions(20));
+    config.telco_africastalking = "slow".into();
+    let outcome = run(config).await;
+    assert_eq!(outcome.started + outcome.dropped, 20);
+    assert!(outcome.dropped > 0 && outcome.started > 0, "{outcome:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_failure_is_counted_as_such() {
+    let (url, _fake) = fake_gateway().await;
+    let closed = Load::Closed { concurrency: 2 };
+    for (telco, kind) in [
+        ("wrong", ErrorKind::WrongScreen),
+        ("limited", ErrorKind::HttpStatus),
+        ("garbage", ErrorKind::BadReply),
+        ("slow", ErrorKind::Timeout),
+    ] {
+        let mut config = config(&url, closed, Stop::Sessions(4));
+        config.telco_africastalking = telco.into();
+        config.timeout = Duration::from_millis(100);
+        let outcome = run(config).await;
+        assert_eq!(
+            (outcome.stats.completed, errors(&outcome, kind)),
+            (0, 4),
+            "{telco}: {:?}",
+            outcome.stats.samples
+        );
+        assert_eq!(
+            outcome.stats.hops, 0,
+            "{telco}: a wrong answer scores nothing"
+        );
+    }
+    // A port nothing listens on.
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let outcome = run(config(
+        &format!("http://127.0.0.1:{closed_port}"),
+        closed,
+        Stop::Sessions(3),
+    ))
+    .await;
+    assert_eq!(
+        errors(&outcome, ErrorKind::Connect),
+        3,
+        "{:?}",
+        outcome.stats.samples
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journey_that_expects_more_than_the_gateway_gives_fails_on_the_end() {
+    let (url, _fake) = fake_gateway().await;
+    let journey = Journey::parse(
+        "name='short'\ndial='*152*00#'\nexpect='Maji'\n[[steps]]\npress='1'\nexpect='Angalia'\nends=false\n\
+         [[steps]]\npress='9'\nexpect='x'\n[[steps]]\npress='1'\nexpect='y'",
+    )
+    .unwrap();
+    let config = config(&url, Load::Closed { concurrency: 1 }, Stop::Sessions(2));
+    let outcome = runner::run(config, vec![journey], None).await.unwrap();
+    assert_eq!(
+        errors(&outcome, ErrorKind::UnexpectedEnd),
+        2,
+        "{:?}",
+        outcome.stats.samples
+    );
+    assert_eq!(outcome.stats.failed_at[0], vec![0, 0, 2, 0]);
+    assert_eq!(outcome.stats.hops, 4, "the dial and the first press passed");
+}
