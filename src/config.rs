@@ -99,6 +99,19 @@ impl Default for Config {
     }
 }
 
+/// `MGOV_*` variables that belong to the tools around the gateway (tests, `mgov dial`,
+/// `mgov agencies add`, the load generator), not to its settings; any other unknown
+/// `MGOV_*` variable is refused as a likely typo.
+const NOT_SETTINGS: &[&str] = &[
+    "test_database_url",
+    "test_redis_url",
+    "dial_username",
+    "dial_secret",
+    "agency_signing_secret",
+    "load_username",
+    "load_secret",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -121,11 +134,7 @@ impl Config {
     /// Like [`Config::load`] with a figment that callers (tests) prepared.
     pub fn from_figment(base: Figment) -> Result<Self, ConfigError> {
         let config: Config = base
-            .merge(
-                Env::prefixed("MGOV_")
-                    .split("__")
-                    .ignore(&["test_database_url", "test_redis_url"]),
-            )
+            .merge(Env::prefixed("MGOV_").split("__").ignore(NOT_SETTINGS))
             .extract()
             .map_err(Box::new)?;
         config.validate()?;

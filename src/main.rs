@@ -3,6 +3,11 @@ use mgov::cli::{Cli, Command};
 use mgov::config::Config;
 use std::process::ExitCode;
 
+// Hops allocate many small short-lived buffers; mimalloc spends far less time on them than
+// the system allocator (malloc and free were ~12% of a hop's CPU in a profile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

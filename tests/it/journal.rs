@@ -25,11 +25,20 @@ async fn concurrent_writes_all_land_once(db: &Db) {
     for r in &records {
         assert_eq!(get_transaction(db, &r.id).await.unwrap().as_ref(), Some(r));
     }
-    assert_eq!(count_transactions_by_outcome(db).await.unwrap(), [("ok".to_string(), 400)]);
+    assert_eq!(
+        count_transactions_by_outcome(db).await.unwrap(),
+        [("ok".to_string(), 400)]
+    );
     assert_eq!(recent_session_records(db, 100).await.unwrap().len(), 50);
     // Writing a transaction again (a retried batch) does not add a row.
-    journal.write(Record::Transaction(records[0].clone())).await.unwrap();
-    assert_eq!(count_transactions_by_outcome(db).await.unwrap(), [("ok".to_string(), 400)]);
+    journal
+        .write(Record::Transaction(records[0].clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        count_transactions_by_outcome(db).await.unwrap(),
+        [("ok".to_string(), 400)]
+    );
 }
 
 #[tokio::test]
