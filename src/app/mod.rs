@@ -17,9 +17,9 @@ use crate::db::journal::{Journal, Record};
 use crate::db::Db;
 use crate::directory::Directory;
 use crate::ids::{AgencyId, TelcoId};
-use crate::menus::MenuSet;
+use crate::menus::{Menu, MenuSet};
 use crate::msisdn::Msisdn;
-use crate::sessions::{now_ms, Session, SessionStore};
+use crate::sessions::{now_ms, Location, Session, SessionStore};
 use crate::telcos::Telco;
 use crate::telemetry::names;
 use crate::ussd::notices::{notice, Notice};
@@ -81,6 +81,43 @@ impl Gateway {
         let mut next = MenuSet::clone(&current);
         next.reload(fresh);
         *current = Arc::new(next);
+    }
+
+    /// The menus, including the version `session` walks: a version this node has not loaded
+    /// (published by another node, or replaced here by a reload) is read from the store.
+    pub async fn menus_for(&self, session: &Session) -> Arc<MenuSet> {
+        let menus = self.menus();
+        let Location::Service {
+            service, version, ..
+        } = &session.location
+        else {
+            return menus;
+        };
+        if menus.get(service, version).is_some() {
+            return menus;
+        }
+        let source = match crate::menus::store::get_menu_source(&self.db, service, version).await {
+            Ok(Some(source)) => source,
+            Ok(None) => return menus, // the walker ends the dialogue kindly
+            Err(e) => {
+                tracing::warn!(error = %e, %service, version, "could not read a menu version");
+                return menus;
+            }
+        };
+        let file = format!("{service}.toml");
+        match Menu::parse_with_limit(&source, &file, self.config.min_screen_limit) {
+            Ok(menu) => {
+                let mut current = self.menus.write().unwrap_or_else(|e| e.into_inner());
+                let mut next = MenuSet::clone(&current);
+                next.add_version(Arc::new(menu));
+                *current = Arc::new(next);
+                current.clone()
+            }
+            Err(errors) => {
+                tracing::error!(%service, version, problems = ?errors, "a published menu version does not parse");
+                menus
+            }
+        }
     }
 
     pub fn hop_budget(&self) -> Duration {

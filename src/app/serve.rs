@@ -90,9 +90,14 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
     let mut reap = tokio::time::interval(REAP_EVERY);
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    let mut reload = Reload::new();
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
+            _ = reload.requested() => match gateway.reload_menus().await {
+                Ok(services) => tracing::info!(services, "menus reloaded"),
+                Err(e) => tracing::error!(error = %e, "menus not reloaded; the running ones stay"),
+            },
             _ = reap.tick() => {
                 let reaped = gateway.reap_expired().await;
                 if reaped > 0 {
@@ -108,6 +113,35 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 }
             }
         }
+    }
+}
+
+/// SIGHUP asks for the menus to be reloaded (where there are signals).
+struct Reload {
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Reload {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Self {
+                hangup: signal(SignalKind::hangup()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn requested(&mut self) {
+        #[cfg(unix)]
+        if let Some(hangup) = &mut self.hangup {
+            hangup.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
     }
 }
 

@@ -42,8 +42,21 @@ pub async fn build(config: Config, public_addr: SocketAddr) -> Result<Arc<Gatewa
     publish_menus(&db, &menus).await?;
     let gateway = Arc::new(Gateway::new(config, db, sessions, menus));
     gateway.refresh_directories().await?;
-    check_agencies(&gateway)?;
+    check_agencies(&gateway, &gateway.menus())?;
     Ok(gateway)
+}
+
+impl Gateway {
+    /// Reloads `menus_dir` (on SIGHUP): a bad file leaves the running menus as they are;
+    /// dialogues in flight finish on the version they started with.
+    pub async fn reload_menus(&self) -> Result<usize, StartError> {
+        let fresh = load_menus(&self.config)?;
+        check_agencies(self, &fresh)?;
+        publish_menus(&self.db, &fresh).await?;
+        let services = fresh.services_by_position().len();
+        self.install_menus(fresh);
+        Ok(services)
+    }
 }
 
 /// Loads `menus_dir` and runs every check that needs no database.
@@ -68,14 +81,12 @@ async fn publish_menus(db: &Db, menus: &MenuSet) -> Result<(), StartError> {
 }
 
 /// Every menu's agency is registered and offers the actions the menu calls.
-fn check_agencies(gateway: &Gateway) -> Result<(), StartError> {
+fn check_agencies(gateway: &Gateway, menus: &MenuSet) -> Result<(), StartError> {
     let agencies = gateway.agencies.snapshot();
     let offered = |agency: &crate::ids::AgencyId, action: &str| {
-        agencies
-            .get(agency)
-            .is_some_and(|a| a.actions.iter().any(|x| x == action))
+        agencies.get(agency).is_some_and(|a| a.offers(action))
     };
-    let problems = gateway.menus().check_agency_actions(&offered);
+    let problems = menus.check_agency_actions(&offered);
     if problems.is_empty() {
         Ok(())
     } else {

@@ -62,6 +62,11 @@ impl Phone {
         self.send(Some(key)).await
     }
 
+    /// Sends the next hops to another gateway node, as a load balancer may.
+    pub fn set_url(&mut self, url: &str) {
+        self.settings.url = url.to_string();
+    }
+
     pub fn session_id(&self) -> &str {
         &self.session_id
     }

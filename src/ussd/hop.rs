@@ -65,7 +65,7 @@ pub async fn answer(gw: &Gateway, telco: &Telco, request: UssdRequest) -> (UssdR
         }
     };
     let language_before = session.language;
-    let menus = gw.menus();
+    let menus = gw.menus_for(&session).await;
     let walker = Walker::new(&menus, telco.screen_limit);
     let mut inputs = Vec::new();
     if first_hop {

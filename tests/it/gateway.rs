@@ -4,6 +4,7 @@
 mod callbacks;
 mod faults;
 mod journeys;
+mod nodes;
 mod ops;
 
 use mgov::cli::phone::Screen;
