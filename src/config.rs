@@ -174,6 +174,14 @@ impl Config {
                 );
             }
         }
+        if self.demo == Some(true) && self.database_url.is_some() {
+            // Demo telcos take callbacks without credentials and the demo agencies sign with
+            // a published secret: never next to production data.
+            return invalid(
+                "demo",
+                "the demo world runs only on the embedded default; unset demo or database_url",
+            );
+        }
         if let Some(url) = &self.redis_url {
             if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
                 return invalid("redis_url", "must start with redis:// or rediss://");
@@ -254,6 +262,15 @@ mod tests {
         assert!(err.contains("session_idle_secs"), "{err}");
         let err = with("listne = \"1.2.3.4:5\"").unwrap_err().to_string();
         assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_world_never_runs_next_to_production_data() {
+        let err = with("demo = true\ndatabase_url = \"postgres://db/x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("demo"), "{err}");
+        assert!(with("demo = false").is_ok());
     }
 
     #[test]

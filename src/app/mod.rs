@@ -33,6 +33,9 @@ use std::time::Duration;
 
 pub type AppState = Arc<Gateway>;
 
+/// How long a hop waits for its records to be committed before answering anyway.
+const RECORD_WAIT: Duration = Duration::from_secs(1);
+
 pub struct Gateway {
     pub config: Config,
     pub db: Db,
@@ -136,18 +139,31 @@ impl Gateway {
     }
 
     pub async fn record_transaction(&self, record: TransactionRecord) {
-        let id = record.id.clone();
-        if let Err(e) = self.journal.write(Record::Transaction(record)).await {
-            tracing::error!(error = %e, transaction = %id, "could not record a transaction");
+        let id = record.id.to_string();
+        self.record(Record::Transaction(record), &id).await;
+    }
+
+    /// Writes a record, waiting for its commit at most [`RECORD_WAIT`]: past that the citizen
+    /// is answered anyway and the write goes on without them.
+    async fn record(&self, record: Record, what: &str) {
+        let committed = match self.journal.submit(record).await {
+            Ok(committed) => committed,
+            Err(e) => return tracing::error!(error = %e, record = what, "could not record"),
+        };
+        match tokio::time::timeout(RECORD_WAIT, committed).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, record = what, "could not record"),
+            Err(_) => tracing::warn!(
+                record = what,
+                "record not committed in time; answering anyway"
+            ),
         }
     }
 
     pub async fn record_session_end(&self, session: &Session, reason: EndReason) {
         metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str()).increment(1);
         let record = SessionRecord::from_session(session, reason, now_ms());
-        if let Err(e) = self.journal.write(Record::Session(record)).await {
-            tracing::error!(error = %e, session = %session.key, "could not record a session's end");
-        }
+        self.record(Record::Session(record), &session.key).await;
     }
 
     /// The telco says a dialogue is over (the citizen hung up or its timer ran out).
@@ -180,9 +196,10 @@ impl Gateway {
                 return 0;
             }
         };
-        for session in &expired {
-            self.record_session_end(session, EndReason::Abandoned).await;
-        }
+        let records = expired
+            .iter()
+            .map(|s| self.record_session_end(s, EndReason::Abandoned));
+        futures_util::future::join_all(records).await;
         self.per_msisdn.retain_recent();
         self.per_telco.retain_recent();
         expired.len()

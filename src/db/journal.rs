@@ -50,15 +50,26 @@ impl Journal {
 
     /// Writes `record` and returns once it is committed.
     pub async fn write(&self, record: Record) -> Result<(), JournalError> {
+        self.submit(record).await?.await
+    }
+
+    /// Queues `record` and returns a future that resolves once it is committed. A caller
+    /// that stops waiting does not stop the write.
+    pub async fn submit(
+        &self,
+        record: Record,
+    ) -> Result<impl std::future::Future<Output = Result<(), JournalError>>, JournalError> {
         let (done, committed) = oneshot::channel();
         self.entries
             .send(Entry { record, done })
             .await
             .map_err(|_| JournalError::Stopped)?;
-        committed
-            .await
-            .map_err(|_| JournalError::Stopped)?
-            .map_err(JournalError::Write)
+        Ok(async move {
+            committed
+                .await
+                .map_err(|_| JournalError::Stopped)?
+                .map_err(JournalError::Write)
+        })
     }
 }
 
@@ -87,21 +98,48 @@ async fn collect(db: Db, mut receiver: mpsc::Receiver<Entry>) {
 async fn write_batch(db: &Db, batch: Vec<Entry>) {
     let mut transactions = Vec::new();
     let mut sessions = Vec::new();
-    for entry in &batch {
-        match &entry.record {
-            Record::Transaction(t) => transactions.push(t.clone()),
-            Record::Session(s) => sessions.push(s.clone()),
+    let mut waiting = Vec::with_capacity(batch.len());
+    for entry in batch {
+        match entry.record {
+            Record::Transaction(t) => transactions.push(t),
+            Record::Session(s) => sessions.push(s),
         }
+        waiting.push(entry.done);
     }
-    let result = write_both(db, &transactions, &sessions).await;
-    let result = match result {
+    let result = match write_both(db, &transactions, &sessions).await {
         Err(e) if e.is_retryable() => write_both(db, &transactions, &sessions).await,
+        Err(e) if transactions.len() + sessions.len() > 1 => {
+            // One bad row must not cost the others theirs: write them one at a time.
+            tracing::warn!(error = %e, "a batch of records failed; writing them one by one");
+            one_by_one(db, &transactions, &sessions).await
+        }
         other => other,
     };
     let outcome = result.map_err(|e| e.to_string());
-    for entry in batch {
-        let _ = entry.done.send(outcome.clone());
+    for done in waiting {
+        let _ = done.send(outcome.clone());
     }
+}
+
+async fn one_by_one(
+    db: &Db,
+    transactions: &[TransactionRecord],
+    sessions: &[SessionRecord],
+) -> Result<(), DbError> {
+    let mut first_error = None;
+    for t in transactions.chunks(1) {
+        if let Err(e) = insert_transactions(db, t).await {
+            tracing::error!(error = %e, transaction = %t[0].id, "transaction record refused");
+            first_error.get_or_insert(e);
+        }
+    }
+    for s in sessions.chunks(1) {
+        if let Err(e) = insert_session_records(db, s).await {
+            tracing::error!(error = %e, session = %s[0].session_key, "session record refused");
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 async fn write_both(

@@ -248,6 +248,8 @@ impl<'a> Walker<'a> {
             return self.invalid(s, s.language);
         };
         s.service.get_or_insert_with(|| menu.id().clone());
+        // What one agency's back office answered is no business of the next service's.
+        s.vars.clear();
         self.go(s, menu, menu.start(), true)
     }
 

@@ -50,7 +50,7 @@ pub fn parse_ussd(
             .ok_or_else(|| AdapterError::bad_value("status", status))?;
         // A notification without a number is still worth closing the session for.
         let msisdn = match form.phone_number.as_deref().map(str::trim) {
-            Some(raw) if !raw.is_empty() => Some(Msisdn::parse(raw, default_country)?),
+            Some(raw) if !raw.is_empty() => Msisdn::parse(raw, default_country).ok(),
             _ => None,
         };
         return Ok(UssdCallback::Ended {

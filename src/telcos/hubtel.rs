@@ -62,7 +62,7 @@ pub fn parse_ussd(
     };
     if let Some(signal) = signal {
         let msisdn = match req.mobile.as_deref().map(str::trim) {
-            Some(raw) if !raw.is_empty() => Some(Msisdn::parse(raw, default_country)?),
+            Some(raw) if !raw.is_empty() => Msisdn::parse(raw, default_country).ok(),
             _ => None,
         };
         return Ok(UssdCallback::Ended {

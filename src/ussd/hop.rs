@@ -3,7 +3,7 @@
 
 use super::input::{new_inputs, split_dial_string};
 use super::notices::{notice, Notice};
-use super::request::{session_key, UssdReply, UssdRequest};
+use super::request::{session_key, UssdInput, UssdReply, UssdRequest};
 use super::store::EndReason;
 use crate::app::Gateway;
 use crate::backoffice::client::{ActionCall, CallOutcome};
@@ -11,6 +11,7 @@ use crate::backoffice::store::{TransactionOutcome, TransactionRecord};
 use crate::backoffice::summary::summarise;
 use crate::db::citizens;
 use crate::ids::{AgencyId, TransactionId};
+use crate::language::Language;
 use crate::menus::{ActionOutcome, Step, Walker};
 use crate::sessions::{now_ms, Location, Session};
 use crate::telcos::Telco;
@@ -40,118 +41,117 @@ impl HopOutcome {
     }
 }
 
+/// Back-office calls one hop may make; a menu whose actions lead into each other cannot
+/// keep a hop (and the telco) waiting.
+const MAX_CALLS_PER_HOP: u32 = 4;
+
 /// Answers one hop. Never fails towards the telco: every problem becomes a screen.
 pub async fn answer(gw: &Gateway, telco: &Telco, request: UssdRequest) -> (UssdReply, HopOutcome) {
     let deadline = Instant::now() + gw.hop_budget();
     let key = session_key(&telco.id, &request.session_id);
     let now = now_ms();
+    let end_with = |kind: Notice, outcome: HopOutcome| {
+        let text = notice(kind, gw.config.default_language);
+        (UssdReply::End(text.into()), outcome)
+    };
     let loaded = match gw.sessions.load(&key, now).await {
         Ok(loaded) => loaded,
         Err(e) => {
             tracing::warn!(error = %e, telco = %telco.id, "session store unavailable");
-            let text = notice(Notice::Unavailable, gw.config.default_language);
-            return (UssdReply::End(text.into()), HopOutcome::Unavailable);
+            return end_with(Notice::Unavailable, HopOutcome::Unavailable);
         }
     };
     let first_hop = loaded.is_none();
-    let mut session = match loaded {
-        Some(session) => session,
+    let (mut session, inputs) = match loaded {
+        Some(mut session) => {
+            let (typed, consumed) = new_inputs(&request.input, &session.consumed, false);
+            session.consumed = consumed;
+            (session, typed)
+        }
+        // An answer to a screen of a dialogue that is over must not land on another screen.
+        None if matches!(request.input, UssdInput::Latest(_)) => {
+            return end_with(Notice::SessionExpired, HopOutcome::Unavailable);
+        }
         None => {
-            let Some(language) = new_session_language(gw, &request).await else {
-                let text = notice(Notice::Unavailable, gw.config.default_language);
-                return (UssdReply::End(text.into()), HopOutcome::Unavailable);
+            let Some(mut inputs) = split_dial_string(&request.service_code, &gw.config.root_code)
+            else {
+                return end_with(Notice::UnknownCode, HopOutcome::UnknownCode);
             };
-            new_session(key, telco, &request, language, now)
+            let language = new_session_language(gw, &request, deadline).await;
+            let mut session = new_session(key, telco, &request, language, now);
+            let (typed, consumed) = new_inputs(&request.input, "", true);
+            session.consumed = consumed;
+            inputs.extend(typed);
+            (session, inputs)
         }
     };
     let language_before = session.language;
     let menus = gw.menus_for(&session).await;
-    let walker = Walker::new(&menus, telco.screen_limit);
-    let mut inputs = Vec::new();
-    if first_hop {
-        match split_dial_string(&request.service_code, &gw.config.root_code) {
-            Some(extension) => inputs.extend(extension),
-            None => {
-                let text = notice(Notice::UnknownCode, session.language);
-                return (UssdReply::End(text.into()), HopOutcome::UnknownCode);
-            }
-        }
-    }
-    let (typed, consumed) = new_inputs(&request.input, &session.consumed, first_hop);
-    session.consumed = consumed;
-    inputs.extend(typed);
-
-    let mut action_failed = false;
-    let mut step = if first_hop {
-        walker.enter(&mut session)
+    let mut walk = Walk {
+        gw,
+        walker: Walker::new(&menus, telco.screen_limit),
+        deadline,
+        calls: 0,
+        action_failed: false,
+    };
+    let mut step = if first_hop || inputs.is_empty() {
+        // A first hop shows where the dial lands; a repeat with nothing new, the same screen.
+        let entered = walk.walker.enter(&mut session);
+        walk.settle(&mut session, entered).await
     } else {
         Step::Screen(String::new())
     };
-    step = settle(
-        gw,
-        &walker,
-        &mut session,
-        step,
-        deadline,
-        &mut action_failed,
-    )
-    .await;
     for input in &inputs {
         if matches!(step, Step::End(_)) {
             break;
         }
-        step = walker.input(&mut session, input);
-        step = settle(
-            gw,
-            &walker,
-            &mut session,
-            step,
-            deadline,
-            &mut action_failed,
-        )
-        .await;
-    }
-    if !first_hop && inputs.is_empty() {
-        // A repeated hop with nothing new typed: show the same screen again.
-        step = walker.enter(&mut session);
-        step = settle(
-            gw,
-            &walker,
-            &mut session,
-            step,
-            deadline,
-            &mut action_failed,
-        )
-        .await;
+        let applied = walk.walker.input(&mut session, input);
+        step = walk.settle(&mut session, applied).await;
     }
     session.hops += 1;
     session.last_seen_ms = now;
     if session.language != language_before {
-        remember_language(gw, &session).await;
+        remember_language(gw, &session);
     }
+    let action_failed = walk.action_failed;
     finish(gw, session, step, action_failed, first_hop).await
 }
 
-/// Runs back-office calls until the walk shows a screen or ends.
-async fn settle(
-    gw: &Gateway,
-    walker: &Walker<'_>,
-    session: &mut Session,
-    mut step: Step,
+/// One hop's walk through the menus, with its budget of time and back-office calls.
+struct Walk<'a> {
+    gw: &'a Gateway,
+    walker: Walker<'a>,
     deadline: Instant,
-    action_failed: &mut bool,
-) -> Step {
-    while let Step::Call {
-        agency,
-        action,
-        params,
-    } = step
-    {
-        let outcome = run_action(gw, session, &agency, &action, &params, deadline).await;
-        *action_failed = matches!(outcome, ActionOutcome::Failed);
-        step = walker.resume(session, outcome);
+    calls: u32,
+    action_failed: bool,
+}
+
+impl Walk<'_> {
+    /// Runs back-office calls until the walk shows a screen or ends.
+    async fn settle(&mut self, session: &mut Session, mut step: Step) -> Step {
+        while let Step::Call {
+            agency,
+            action,
+            params,
+        } = step
+        {
+            let out_of_budget = self.calls >= MAX_CALLS_PER_HOP || Instant::now() >= self.deadline;
+            let outcome = if out_of_budget {
+                tracing::warn!(
+                    action,
+                    calls = self.calls,
+                    "hop out of budget; action not called"
+                );
+                ActionOutcome::Failed
+            } else {
+                self.calls += 1;
+                run_action(self.gw, session, &agency, &action, &params, self.deadline).await
+            };
+            self.action_failed = matches!(outcome, ActionOutcome::Failed);
+            step = self.walker.resume(session, outcome);
+        }
+        step
     }
-    step
 }
 
 async fn run_action(
@@ -265,31 +265,36 @@ async fn finish(
     }
 }
 
-/// The language a number chose before, or the default; `None` when the store is down.
-async fn new_session_language(
-    gw: &Gateway,
-    request: &UssdRequest,
-) -> Option<crate::language::Language> {
-    match citizens::get_language(&gw.db, &request.msisdn).await {
-        Ok(chosen) => Some(chosen.unwrap_or(gw.config.default_language)),
-        Err(e) => {
-            tracing::warn!(error = %e, "database unavailable while starting a dialogue");
-            None
+/// The language a number chose before, or the default when there is none or the database
+/// does not answer in time (a new dialogue must not wait on a report table).
+async fn new_session_language(gw: &Gateway, request: &UssdRequest, deadline: Instant) -> Language {
+    let lookup = citizens::get_language(&gw.db, &request.msisdn);
+    match tokio::time::timeout_at(deadline, lookup).await {
+        Ok(Ok(chosen)) => chosen.unwrap_or(gw.config.default_language),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "database unavailable; dialogue starts in the default language");
+            gw.config.default_language
         }
+        Err(_) => gw.config.default_language,
     }
 }
 
-async fn remember_language(gw: &Gateway, session: &Session) {
-    if let Err(e) = citizens::set_language(&gw.db, &session.msisdn, session.language).await {
-        tracing::warn!(error = %e, msisdn = %session.msisdn, "could not remember the chosen language");
-    }
+/// Remembers a language switch in the background: the citizen's screen does not wait for it.
+fn remember_language(gw: &Gateway, session: &Session) {
+    let db = gw.db.clone();
+    let (msisdn, language) = (session.msisdn.clone(), session.language);
+    tokio::spawn(async move {
+        if let Err(e) = citizens::set_language(&db, &msisdn, language).await {
+            tracing::warn!(error = %e, %msisdn, "could not remember the chosen language");
+        }
+    });
 }
 
 fn new_session(
     key: String,
     telco: &Telco,
     request: &UssdRequest,
-    language: crate::language::Language,
+    language: Language,
     now: i64,
 ) -> Session {
     Session {

@@ -35,15 +35,8 @@ pub fn split_dial_string(dialled: &str, root_code: &str) -> Option<Vec<String>> 
 pub fn new_inputs(input: &UssdInput, consumed: &str, first_hop: bool) -> (Vec<String>, String) {
     match input {
         UssdInput::Dial => (Vec::new(), consumed.to_string()),
-        UssdInput::Latest(text) => {
-            let text = strip_hash(text);
-            let consumed = if consumed.is_empty() {
-                text.to_string()
-            } else {
-                format!("{consumed}*{text}")
-            };
-            (vec![text.to_string()], consumed)
-        }
+        // Nothing needs a record of latest-input hops; keeping none keeps the session small.
+        UssdInput::Latest(text) => (vec![strip_hash(text).to_string()], consumed.to_string()),
         UssdInput::Cumulative(text) => {
             let text = strip_hash(text);
             if first_hop && consumed.is_empty() {
@@ -127,10 +120,10 @@ mod tests {
             ("first hop with #", cum("1*2#"), "", true, &["1", "2"], "1*2"),
             ("text that does not extend consumed", cum("7*9"), "1*2", false, &["9"], "7*9"),
             ("prefix without a star boundary", cum("1*23"), "1*2", false, &["23"], "1*23"),
-            ("latest, first", latest("1"), "", false, &["1"], "1"),
-            ("latest, later", latest("12345678"), "1", false, &["12345678"], "1*12345678"),
-            ("latest with #", latest("3#"), "1", false, &["3"], "1*3"),
-            ("latest with star", latest("12*34"), "1", false, &["12*34"], "1*12*34"),
+            ("latest, first", latest("1"), "", false, &["1"], ""),
+            ("latest, later", latest("12345678"), "", false, &["12345678"], ""),
+            ("latest with #", latest("3#"), "", false, &["3"], ""),
+            ("latest with star", latest("12*34"), "", false, &["12*34"], ""),
         ];
         for (name, input, consumed, first_hop, want, want_consumed) in cases {
             let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();

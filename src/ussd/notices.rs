@@ -11,6 +11,8 @@ pub enum Notice {
     UnknownCode,
     /// Too many hops from one number in a short time.
     TooFast,
+    /// An answer arrived for a dialogue that is over (idle too long, or lost).
+    SessionExpired,
 }
 
 pub fn notice(kind: Notice, language: Language) -> &'static str {
@@ -27,6 +29,12 @@ pub fn notice(kind: Notice, language: Language) -> &'static str {
         }
         (Notice::UnknownCode, false) => {
             "The code you dialled is not in use. Please check it and try again."
+        }
+        (Notice::SessionExpired, true) => {
+            "Muda wa kipindi hiki umekwisha. Tafadhali piga tena namba ya huduma."
+        }
+        (Notice::SessionExpired, false) => {
+            "This session has timed out. Please dial the service code again."
         }
         (Notice::TooFast, true) => {
             "Maombi mengi mno kwa muda mfupi. Tafadhali subiri kidogo kisha ujaribu tena."

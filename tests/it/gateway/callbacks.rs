@@ -191,3 +191,28 @@ async fn telcos_end_notices_are_recorded() {
     assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn an_answer_to_a_dialogue_that_is_over_is_not_applied_elsewhere() {
+    let gw = embedded().await;
+    let late = serde_json::json!({
+        "Type": "Response", "Mobile": "255754000333", "SessionId": "long-gone",
+        "ServiceCode": "*152*00#", "Message": "1", "Operator": "vodacom", "Sequence": 3,
+    });
+    let reply = gw
+        .http
+        .post(gw.url("/ussd/hubtel"))
+        .json(&late)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["Type"], "Release");
+    assert!(
+        body["Message"].as_str().unwrap().contains("piga tena"),
+        "{body}"
+    );
+    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    gw.stop().await;
+}
