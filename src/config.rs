@@ -55,10 +55,16 @@ pub struct Config {
     pub session_idle_secs: u64,
     /// Time one hop may take, back-office calls included, before the citizen is answered.
     pub hop_budget_ms: u64,
+    /// How long a back-office call that outlived its hop may go on in the background, so
+    /// that what the agency did is recorded.
+    pub background_call_secs: u64,
     /// The smallest screen any telco has; menus must fit it.
     pub min_screen_limit: usize,
     /// Largest callback body accepted.
     pub max_callback_bytes: usize,
+    /// Load balancers or proxies in front of the gateway (CIDRs). Only from these is
+    /// `X-Forwarded-For` believed when checking a telco's source network.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limit: RateLimits,
     /// `text` or `json`.
     pub log_format: String,
@@ -88,8 +94,10 @@ impl Default for Config {
             default_language: Language::SWAHILI,
             session_idle_secs: 180,
             hop_budget_ms: 5_000,
+            background_call_secs: 30,
             min_screen_limit: 160,
             max_callback_bytes: 8 * 1024,
+            trusted_proxies: Vec::new(),
             rate_limit: RateLimits {
                 hops_per_minute_per_msisdn: 60,
                 hops_per_second_per_telco: 50_000,
@@ -209,11 +217,15 @@ impl Config {
         if !(100..=30_000).contains(&self.hop_budget_ms) {
             return invalid("hop_budget_ms", "must be between 100 and 30000");
         }
+        if !(1..=300).contains(&self.background_call_secs) {
+            return invalid("background_call_secs", "must be between 1 and 300");
+        }
         if !(60..=1_000).contains(&self.min_screen_limit) {
             return invalid("min_screen_limit", "must be between 60 and 1000");
         }
-        if !(512..=1_048_576).contains(&self.max_callback_bytes) {
-            return invalid("max_callback_bytes", "must be between 512 and 1048576");
+        if !(512..=crate::telcos::MAX_BODY_BYTES).contains(&self.max_callback_bytes) {
+            // Real hops are a few hundred bytes; the adapters refuse anything over 8 KiB.
+            return invalid("max_callback_bytes", "must be between 512 and 8192");
         }
         if self.rate_limit.hops_per_minute_per_msisdn == 0
             || self.rate_limit.hops_per_second_per_telco == 0

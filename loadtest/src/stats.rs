@@ -4,6 +4,7 @@
 //! histograms per collector however many phones run.
 
 use hdrhistogram::Histogram;
+use mgov::cli::phone::PhoneError;
 use std::time::{Duration, Instant};
 
 /// Why a session failed.
@@ -52,25 +53,14 @@ impl ErrorKind {
         }
     }
 
-    /// Sorts an error from `Phone::dial`/`Phone::press` (an `anyhow` chain around a
-    /// `reqwest::Error`, or one of the phone's own messages).
-    pub fn of_phone_error(error: &anyhow::Error) -> ErrorKind {
-        if let Some(e) = error
-            .chain()
-            .find_map(|c| c.downcast_ref::<reqwest::Error>())
-        {
-            return if e.is_connect() {
-                ErrorKind::Connect
-            } else if e.is_timeout() {
-                ErrorKind::Timeout
-            } else {
-                ErrorKind::Transport
-            };
-        }
-        if error.to_string().starts_with("the gateway answered") {
-            ErrorKind::HttpStatus
-        } else {
-            ErrorKind::BadReply
+    /// Sorts an error from `Phone::dial`/`Phone::press`.
+    pub fn of_phone_error(error: &PhoneError) -> ErrorKind {
+        match error {
+            PhoneError::Transport { source, .. } if source.is_connect() => ErrorKind::Connect,
+            PhoneError::Transport { source, .. } if source.is_timeout() => ErrorKind::Timeout,
+            PhoneError::Transport { .. } => ErrorKind::Transport,
+            PhoneError::Status { .. } => ErrorKind::HttpStatus,
+            PhoneError::BadReply(_) => ErrorKind::BadReply,
         }
     }
 }
@@ -265,9 +255,12 @@ mod tests {
         for (i, kind) in ErrorKind::ALL.iter().enumerate() {
             assert_eq!(*kind as usize, i);
         }
-        let status = anyhow::anyhow!("the gateway answered 429 Too Many Requests: slow down");
+        let status = PhoneError::Status {
+            status: reqwest::StatusCode::TOO_MANY_REQUESTS,
+            body: "slow down".into(),
+        };
         assert_eq!(ErrorKind::of_phone_error(&status), ErrorKind::HttpStatus);
-        let garbage = anyhow::anyhow!("the gateway's answer starts with neither CON nor END");
+        let garbage = PhoneError::BadReply("neither CON nor END".into());
         assert_eq!(ErrorKind::of_phone_error(&garbage), ErrorKind::BadReply);
     }
 }

@@ -80,10 +80,16 @@ impl Gateway {
     /// Swaps in newly loaded menus, keeping every version already loaded so that dialogues
     /// in flight finish on the version they started with.
     pub fn install_menus(&self, fresh: MenuSet) {
+        self.update_menus(|menus| menus.reload(fresh));
+    }
+
+    /// Changes the menus copy-on-write: hops holding the old set keep walking it.
+    fn update_menus(&self, change: impl FnOnce(&mut MenuSet)) -> Arc<MenuSet> {
         let mut current = self.menus.write().unwrap_or_else(|e| e.into_inner());
         let mut next = MenuSet::clone(&current);
-        next.reload(fresh);
+        change(&mut next);
         *current = Arc::new(next);
+        current.clone()
     }
 
     /// The menus, including the version `session` walks: a version this node has not loaded
@@ -109,18 +115,16 @@ impl Gateway {
         };
         let file = format!("{service}.toml");
         match Menu::parse_with_limit(&source, &file, self.config.min_screen_limit) {
-            Ok(menu) => {
-                let mut current = self.menus.write().unwrap_or_else(|e| e.into_inner());
-                let mut next = MenuSet::clone(&current);
-                next.add_version(Arc::new(menu));
-                *current = Arc::new(next);
-                current.clone()
-            }
+            Ok(menu) => self.update_menus(|menus| menus.add_version(Arc::new(menu))),
             Err(errors) => {
                 tracing::error!(%service, version, problems = ?errors, "a published menu version does not parse");
                 menus
             }
         }
+    }
+
+    pub fn background_call_budget(&self) -> Duration {
+        Duration::from_secs(self.config.background_call_secs)
     }
 
     pub fn hop_budget(&self) -> Duration {

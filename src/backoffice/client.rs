@@ -8,6 +8,7 @@ use crate::language::Language;
 use crate::msisdn::Msisdn;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -15,14 +16,14 @@ use tokio::time::Instant;
 const MAX_ATTEMPTS: u32 = 3;
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
-/// One action to run for a citizen.
-pub struct ActionCall<'a> {
-    pub agency: &'a Agency,
-    pub transaction: &'a TransactionId,
-    pub action: &'a str,
-    pub msisdn: &'a Msisdn,
+/// One action to run for a citizen. Owned, so that a call can outlive the hop that made it.
+pub struct ActionCall {
+    pub agency: Arc<Agency>,
+    pub transaction: TransactionId,
+    pub action: String,
+    pub msisdn: Msisdn,
     pub language: Language,
-    pub params: &'a BTreeMap<String, String>,
+    pub params: BTreeMap<String, String>,
 }
 
 /// What the back office answered, in the contract's terms.
@@ -78,7 +79,7 @@ impl BackOfficeClient {
     }
 
     /// Runs the call, retrying what the contract calls retryable, and gives up at `deadline`.
-    pub async fn call(&self, call: &ActionCall<'_>, deadline: Instant) -> CallReport {
+    pub async fn call(&self, call: &ActionCall, deadline: Instant) -> CallReport {
         let started = Instant::now();
         let body = serde_json::to_vec(&serde_json::json!({
             "request_id": call.transaction.as_str(),
@@ -118,7 +119,7 @@ impl BackOfficeClient {
         }
     }
 
-    async fn attempt(&self, call: &ActionCall<'_>, body: &[u8]) -> Attempt {
+    async fn attempt(&self, call: &ActionCall, body: &[u8]) -> Attempt {
         let now = chrono::Utc::now().timestamp();
         let signature = signature::sign(call.agency.signing_secret.as_bytes(), now, body);
         let sent = self

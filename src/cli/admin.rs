@@ -7,11 +7,10 @@ use crate::backoffice::catalogue::{required_params, STANDARD_ACTIONS};
 use crate::config::Config;
 use crate::db::Db;
 use crate::ids::{AgencyId, TelcoId};
-use crate::telcos::auth::generate_secret;
+use crate::telcos::auth::{generate_secret, hash_secret};
 use crate::telcos::{Telco, TelcoCredentials, WireFormat};
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use sha2::{Digest, Sha256};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -154,7 +153,7 @@ pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Resul
             crate::agencies::store::upsert_agency(&db, &agency).await?;
             let (api_key, _) = generate_secret();
             let api_key = format!("mgov_{api_key}");
-            let key_hash = hex::encode(Sha256::digest(api_key.as_bytes()));
+            let key_hash = hash_secret(&api_key);
             crate::agencies::store::insert_api_key(&db, &id, &api_key[..13], &key_hash).await?;
             println!("agency {id} registered");
             if generated {

@@ -3,7 +3,23 @@
 //! `mgov dial`, the integration tests and the load generator.
 
 use crate::telcos::WireFormat;
-use anyhow::{bail, Context};
+
+/// Why a hop got no screen.
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    /// No HTTP answer: refused, reset, timed out.
+    #[error("cannot reach the gateway at {url}: {source}")]
+    Transport { url: String, source: reqwest::Error },
+    /// The gateway answered, but not with 2xx.
+    #[error("the gateway answered {status}: {body}")]
+    Status {
+        status: reqwest::StatusCode,
+        body: String,
+    },
+    /// A 2xx that is not a screen in the telco's format.
+    #[error("the gateway's answer is not a screen: {0}")]
+    BadReply(String),
+}
 
 #[derive(Debug, Clone)]
 pub struct PhoneSettings {
@@ -49,7 +65,7 @@ impl Phone {
     }
 
     /// Starts a new dialogue with a fresh session id.
-    pub async fn dial(&mut self, code: &str) -> anyhow::Result<Screen> {
+    pub async fn dial(&mut self, code: &str) -> Result<Screen, PhoneError> {
         self.session_id = format!("ph-{}", ulid::Ulid::new());
         self.dialled = code.to_string();
         self.typed.clear();
@@ -57,7 +73,7 @@ impl Phone {
         self.send(None).await
     }
 
-    pub async fn press(&mut self, key: &str) -> anyhow::Result<Screen> {
+    pub async fn press(&mut self, key: &str) -> Result<Screen, PhoneError> {
         self.typed.push(key.to_string());
         self.send(Some(key)).await
     }
@@ -71,7 +87,7 @@ impl Phone {
         &self.session_id
     }
 
-    async fn send(&mut self, input: Option<&str>) -> anyhow::Result<Screen> {
+    async fn send(&mut self, input: Option<&str>) -> Result<Screen, PhoneError> {
         self.sequence += 1;
         let s = &self.settings;
         let url = format!("{}/ussd/{}", s.url.trim_end_matches('/'), s.telco);
@@ -109,24 +125,30 @@ impl Phone {
         let response = request
             .send()
             .await
-            .with_context(|| format!("cannot reach the gateway at {url}"))?;
+            .map_err(|source| PhoneError::Transport {
+                url: url.clone(),
+                source,
+            })?;
         let status = response.status();
         let body = response
             .text()
             .await
-            .context("reading the gateway's answer")?;
+            .map_err(|source| PhoneError::Transport {
+                url: url.clone(),
+                source,
+            })?;
         if !status.is_success() {
-            bail!("the gateway answered {status}: {body}");
+            return Err(PhoneError::Status { status, body });
         }
         parse_reply(s.format, &body)
     }
 }
 
-fn parse_reply(format: WireFormat, body: &str) -> anyhow::Result<Screen> {
+fn parse_reply(format: WireFormat, body: &str) -> Result<Screen, PhoneError> {
     match format {
         WireFormat::Hubtel => {
-            let v: serde_json::Value =
-                serde_json::from_str(body).context("the gateway's answer is not JSON")?;
+            let v: serde_json::Value = serde_json::from_str(body)
+                .map_err(|e| PhoneError::BadReply(format!("not JSON: {e}")))?;
             let text = v["Message"].as_str().unwrap_or_default().to_string();
             Ok(Screen {
                 text,
@@ -145,7 +167,9 @@ fn parse_reply(format: WireFormat, body: &str) -> anyhow::Result<Screen> {
                     ends: true,
                 })
             } else {
-                bail!("the gateway's answer starts with neither CON nor END: {body:?}")
+                Err(PhoneError::BadReply(format!(
+                    "neither CON nor END: {body:?}"
+                )))
             }
         }
     }

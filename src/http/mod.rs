@@ -1,6 +1,7 @@
 //! Router assembly: every capability's routes merged, the operator endpoints, and the
 //! in-process back-office simulator of the embedded demo.
 
+pub mod client_ip;
 mod ops;
 
 use crate::app::{AppState, Gateway};

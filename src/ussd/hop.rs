@@ -1,21 +1,17 @@
 //! One USSD hop: load the dialogue, apply the citizen's input, run back-office actions within
 //! the hop's time budget, save or end the dialogue, and say what to show.
 
+use super::action;
 use super::input::{new_inputs, split_dial_string};
 use super::notices::{notice, Notice};
 use super::request::{session_key, UssdInput, UssdReply, UssdRequest};
 use super::store::EndReason;
-use crate::app::Gateway;
-use crate::backoffice::client::{ActionCall, CallOutcome};
-use crate::backoffice::store::{TransactionOutcome, TransactionRecord};
-use crate::backoffice::summary::summarise;
+use crate::app::{AppState, Gateway};
 use crate::db::citizens;
-use crate::ids::{AgencyId, TransactionId};
 use crate::language::Language;
 use crate::menus::{ActionOutcome, Step, Walker};
 use crate::sessions::{now_ms, Location, Session};
 use crate::telcos::Telco;
-use crate::telemetry::names;
 use std::collections::BTreeMap;
 use tokio::time::Instant;
 
@@ -46,7 +42,7 @@ impl HopOutcome {
 const MAX_CALLS_PER_HOP: u32 = 4;
 
 /// Answers one hop. Never fails towards the telco: every problem becomes a screen.
-pub async fn answer(gw: &Gateway, telco: &Telco, request: UssdRequest) -> (UssdReply, HopOutcome) {
+pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (UssdReply, HopOutcome) {
     let deadline = Instant::now() + gw.hop_budget();
     let key = session_key(&telco.id, &request.session_id);
     let now = now_ms();
@@ -119,7 +115,7 @@ pub async fn answer(gw: &Gateway, telco: &Telco, request: UssdRequest) -> (UssdR
 
 /// One hop's walk through the menus, with its budget of time and back-office calls.
 struct Walk<'a> {
-    gw: &'a Gateway,
+    gw: &'a AppState,
     walker: Walker<'a>,
     deadline: Instant,
     calls: u32,
@@ -145,90 +141,13 @@ impl Walk<'_> {
                 ActionOutcome::Failed
             } else {
                 self.calls += 1;
-                run_action(self.gw, session, &agency, &action, &params, self.deadline).await
+                action::run(self.gw, session, &agency, &action, params, self.deadline).await
             };
             self.action_failed = matches!(outcome, ActionOutcome::Failed);
             step = self.walker.resume(session, outcome);
         }
         step
     }
-}
-
-async fn run_action(
-    gw: &Gateway,
-    session: &Session,
-    agency_id: &AgencyId,
-    action: &str,
-    params: &BTreeMap<String, String>,
-    deadline: Instant,
-) -> ActionOutcome {
-    let Some(agency) = gw.agencies.get(agency_id) else {
-        tracing::error!(agency = %agency_id, action, "menu calls an agency that is not registered");
-        return ActionOutcome::Failed;
-    };
-    let transaction = TransactionId::generate();
-    let created_at = chrono::Utc::now();
-    let call = ActionCall {
-        agency: &agency,
-        transaction: &transaction,
-        action,
-        msisdn: &session.msisdn,
-        language: session.language,
-        params,
-    };
-    let report = gw.backoffice.call(&call, deadline).await;
-    let (outcome, recorded, error) = match &report.outcome {
-        CallOutcome::Ok(data) => (
-            ActionOutcome::Ok(data.clone()),
-            TransactionOutcome::Ok,
-            None,
-        ),
-        CallOutcome::NotFound(_) => (ActionOutcome::NotFound, TransactionOutcome::NotFound, None),
-        CallOutcome::Rejected(m) => (
-            ActionOutcome::Rejected,
-            TransactionOutcome::Rejected,
-            m.clone(),
-        ),
-        CallOutcome::Failed { timed_out, reason } => {
-            let recorded = if *timed_out {
-                TransactionOutcome::Timeout
-            } else {
-                TransactionOutcome::Failed
-            };
-            (ActionOutcome::Failed, recorded, Some(reason.clone()))
-        }
-    };
-    tracing::debug!(
-        transaction = %transaction, agency = %agency_id, action, outcome = recorded.as_str(),
-        attempts = report.attempts, latency_ms = report.latency.as_millis() as u64, "back-office call"
-    );
-    metrics::counter!(names::TRANSACTIONS, "action" => action.to_string(), "outcome" => recorded.as_str())
-        .increment(1);
-    metrics::histogram!(names::BACKOFFICE_SECONDS, "action" => action.to_string())
-        .record(report.latency.as_secs_f64());
-    let summary = match &report.outcome {
-        CallOutcome::Ok(data) => summarise(data),
-        _ => Default::default(),
-    };
-    let record = TransactionRecord {
-        id: transaction,
-        agency: agency_id.clone(),
-        service: session.service.clone(),
-        action: action.to_string(),
-        session_key: Some(session.key.clone()),
-        msisdn: session.msisdn.clone(),
-        outcome: recorded,
-        latency_ms: report.latency.as_millis() as i64,
-        attempts: report.attempts as i32,
-        amount: summary.amount,
-        currency: summary.currency,
-        reference: summary.reference,
-        error,
-        created_at,
-        completed_at: chrono::Utc::now(),
-    };
-    gw.record_transaction(record).await;
-    outcome
 }
 
 async fn finish(

@@ -3,9 +3,11 @@
 //! - `request`: the adapter-neutral types every wire format is parsed into.
 //! - `input`: turning cumulative or latest input and dial strings into new inputs.
 //! - `hop`: one hop from loading the session to the reply.
+//! - `action`: one back-office call, finished in the background if it outlives its hop.
 //! - `notices`: the few screens the engine itself shows (unavailable, unknown code).
 //! - `store`: the durable record of each dialogue's outcome.
 
+mod action;
 pub mod hop;
 pub mod input;
 pub mod notices;
@@ -14,6 +16,7 @@ pub mod store;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::client_ip::client_ip;
 use crate::telcos::auth::authenticate;
 use crate::telemetry::names;
 use axum::body::Bytes;
@@ -49,9 +52,10 @@ async fn callback(
             refuse("unknown_telco");
             ApiError::not_found(format!("no telco {telco_id:?} is registered"))
         })?;
-    if let Err(why) = authenticate(&telco, peer.ip(), &headers) {
+    let source = client_ip(peer.ip(), &headers, &gw.config.trusted_proxies);
+    if let Err(why) = authenticate(&telco, source, &headers) {
         refuse("unauthenticated");
-        tracing::warn!(telco = %telco.id, peer = %peer.ip(), reason = %why, "callback refused");
+        tracing::warn!(telco = %telco.id, peer = %source, reason = %why, "callback refused");
         return Err(ApiError::unauthorized());
     }
     if body.len() > gw.config.max_callback_bytes {

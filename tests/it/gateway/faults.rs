@@ -3,7 +3,9 @@
 
 use crate::support::gateway::{embedded, msisdn, production_with, TestGateway};
 use mgov::backoffice::store::{transactions_for_session, TransactionOutcome};
+use mgov::cli::phone::Screen;
 use mgov::config::Secret;
+use mgov::ids::TelcoId;
 use mgov::sessions::now_ms;
 use mgov::telcos::WireFormat;
 use mgov::ussd::request::session_key;
@@ -11,52 +13,104 @@ use mgov::ussd::store::{recent_session_records, EndReason};
 use mgov_simulators::backoffice::{Latency, Settings};
 use std::time::{Duration, Instant};
 
-async fn bill_lookup_outcome(
-    gw: &TestGateway,
-) -> (
-    mgov::cli::phone::Screen,
-    Duration,
-    Vec<TransactionOutcome>,
-    i32,
-) {
+struct Lookup {
+    screen: Screen,
+    took: Duration,
+    /// The transaction log when the hop was answered.
+    outcomes: Vec<TransactionOutcome>,
+    attempts: i32,
+    session_id: String,
+}
+
+async fn bill_lookup(gw: &TestGateway) -> Lookup {
     let mut phone = gw.phone(WireFormat::AfricasTalking, &msisdn());
     phone.dial("*152*00*1*1#").await.unwrap();
     let started = Instant::now();
     let screen = phone.press("12345678").await.unwrap();
     let took = started.elapsed();
     let key = session_key(
-        &mgov::ids::TelcoId::parse("africastalking").unwrap(),
+        &TelcoId::parse("africastalking").unwrap(),
         phone.session_id(),
     );
     let log = transactions_for_session(&gw.running.gateway.db, &key)
         .await
         .unwrap();
-    let attempts = log.first().map(|t| t.attempts).unwrap_or_default();
-    (
+    Lookup {
         screen,
         took,
-        log.into_iter().map(|t| t.outcome).collect(),
-        attempts,
-    )
+        attempts: log.first().map(|t| t.attempts).unwrap_or_default(),
+        outcomes: log.into_iter().map(|t| t.outcome).collect(),
+        session_id: phone.session_id().to_string(),
+    }
+}
+
+/// The transaction log of the dialogue once it holds `count` records (a call that outlived
+/// its hop is recorded when it finishes in the background).
+async fn eventually_recorded(
+    gw: &TestGateway,
+    session_id: &str,
+    count: usize,
+) -> Vec<TransactionOutcome> {
+    let key = session_key(&TelcoId::parse("africastalking").unwrap(), session_id);
+    for _ in 0..100 {
+        let log = transactions_for_session(&gw.running.gateway.db, &key)
+            .await
+            .unwrap();
+        if log.len() >= count {
+            return log.into_iter().map(|t| t.outcome).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no transaction recorded for {key} within 10 s");
 }
 
 #[tokio::test]
-async fn a_slow_back_office_ends_the_dialogue_within_the_hop_budget() {
+async fn a_slow_back_office_ends_the_hop_in_budget_and_its_answer_is_still_recorded() {
     let slow = Settings {
-        latency: Latency::Fixed(Duration::from_secs(3)),
+        latency: Latency::Fixed(Duration::from_millis(1_500)),
         ..Default::default()
     };
     let gw = production_with(slow, |c| c.hop_budget_ms = 400).await;
-    let (screen, took, outcomes, _) = bill_lookup_outcome(&gw).await;
+    let lookup = bill_lookup(&gw).await;
+    let screen = &lookup.screen;
     assert!(
         screen.ends && screen.text.contains("huduma haipatikani"),
         "{screen:?}"
     );
     assert!(
-        took < Duration::from_millis(1_500),
-        "answered after {took:?}"
+        lookup.took < Duration::from_millis(1_200),
+        "answered after {:?}",
+        lookup.took
     );
-    assert_eq!(outcomes, [TransactionOutcome::Timeout]);
+    assert!(
+        lookup.outcomes.is_empty(),
+        "the call is still running: {:?}",
+        lookup.outcomes
+    );
+    assert_eq!(
+        eventually_recorded(&gw, &lookup.session_id, 1).await,
+        [TransactionOutcome::Ok]
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_back_office_that_never_answers_is_recorded_as_timed_out() {
+    let silent = Settings {
+        latency: Latency::Fixed(Duration::from_secs(20)),
+        ..Default::default()
+    };
+    let gw = production_with(silent, |c| {
+        c.hop_budget_ms = 300;
+        c.background_call_secs = 1;
+    })
+    .await;
+    let lookup = bill_lookup(&gw).await;
+    assert!(lookup.screen.ends, "{:?}", lookup.screen);
+    assert_eq!(
+        eventually_recorded(&gw, &lookup.session_id, 1).await,
+        [TransactionOutcome::Timeout]
+    );
     gw.stop().await;
 }
 
@@ -67,13 +121,17 @@ async fn a_failing_back_office_is_retried_then_the_citizen_is_told() {
         ..Default::default()
     };
     let gw = production_with(failing, |_| {}).await;
-    let (screen, _, outcomes, attempts) = bill_lookup_outcome(&gw).await;
+    let lookup = bill_lookup(&gw).await;
+    let screen = &lookup.screen;
     assert!(
         screen.ends && screen.text.contains("jaribu tena baadaye"),
         "{screen:?}"
     );
-    assert_eq!(outcomes, [TransactionOutcome::Failed]);
-    assert_eq!(attempts, 3, "a 5xx is retried with the same request id");
+    assert_eq!(lookup.outcomes, [TransactionOutcome::Failed]);
+    assert_eq!(
+        lookup.attempts, 3,
+        "a 5xx is retried with the same request id"
+    );
     gw.stop().await;
 }
 
