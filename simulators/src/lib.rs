@@ -7,6 +7,12 @@
 //! `Router::nest("/simulators/backoffice", backoffice::router(settings))`, start it on a free
 //! port with [`backoffice::spawn`], or run the `backoffice-sim` binary.
 //!
+//! The aggregator simulator stands between handsets and the gateway as a telco aggregator's
+//! USSD platform does, speaking Africa's Talking or Hubtel-style JSON (`design/TELCOS.md`) with
+//! network latency, lost replies, reply and idle timeouts and end-of-session notices. Tests
+//! and load generators drive handsets through its JSON API; start it with
+//! [`aggregator::spawn`] or run the `aggregator-sim` binary.
+//!
 //! # Layout
 //! - [`backoffice`]: `Settings`, the router (`POST /`, `GET /healthz`, `GET /stats`) and `spawn`.
 //! - `backoffice::http`: handlers: latency, signature check, envelope parsing, faults, replies.
@@ -16,6 +22,14 @@
 //! - `backoffice::ids`: deterministic seeds and collision-free identifier sequences.
 //! - `backoffice::idempotency`: remembered answers, so a repeated `request_id` gets the same bytes.
 //! - `backoffice::stats`: request counters served as JSON by `GET /stats`.
+//! - [`aggregator`]: `Settings`, `Format`, the handset router, `spawn` and the idle sweeper.
+//! - `aggregator::http`: the handset API (`dial`, `press`, `hangup`, `/stats`, `/healthz`).
+//! - `aggregator::platform`: per-handset dialogues, hops with latency, drops and timeouts,
+//!   end notices, the idle cut-off.
+//! - `aggregator::wire`: each format's hop and end-notice requests and reply parsing.
+//! - `aggregator::dialogue`: one dialogue's state; dial strings split against the root code.
+//! - `aggregator::stats`: hop, session, ending and callback-error counters.
 #![forbid(unsafe_code)]
 
+pub mod aggregator;
 pub mod backoffice;

@@ -1,6 +1,7 @@
 //! The whole gateway over HTTP: the demo journeys through both wire formats on both backend
 //! pairs (Redis + Postgres, and the embedded default), refused callbacks, faults, operations.
 
+mod aggregator;
 mod callbacks;
 mod faults;
 mod journeys;

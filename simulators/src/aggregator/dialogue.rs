@@ -1,0 +1,160 @@
+//! One handset's dialogue as the aggregator's platform tracks it: the session id it made up,
+//! the dial string split against the registered code, every key pressed since, and how many
+//! hops went to the gateway. Enough to build any request of either wire format.
+
+/// The platform's record of one dialogue in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Dialogue {
+    pub(crate) session_id: String,
+    /// E.164 digits without `+`.
+    pub(crate) msisdn: String,
+    /// The whole dial string, e.g. `*152*00*1*1#`.
+    pub(crate) dialled: String,
+    /// The registered code the dial string extends (`*152*00#`), or the dial string itself.
+    pub(crate) service_code: String,
+    /// Inputs carried by the dial string beyond the service code (`1`, `1` above).
+    pub(crate) extension: Vec<String>,
+    /// What the citizen typed since the dial, one entry per hop.
+    pub(crate) typed: Vec<String>,
+    /// Requests posted to the gateway so far (hops only, not the end notice).
+    pub(crate) hops: u32,
+    /// The gateway's last reply body, for Africa's Talking's `lastAppResponse`.
+    pub(crate) last_reply: String,
+    /// The `ClientState` of the gateway's last Hubtel reply, echoed on the next request.
+    pub(crate) client_state: String,
+}
+
+impl Dialogue {
+    /// A dialogue that has just been dialled; nothing has been sent yet.
+    pub(crate) fn new(session_id: String, msisdn: &str, dialled: &str, root_code: &str) -> Self {
+        let (service_code, extension) = split_dial(dialled, root_code);
+        Dialogue {
+            session_id,
+            msisdn: msisdn.to_owned(),
+            dialled: dialled.to_owned(),
+            service_code,
+            extension,
+            typed: Vec::new(),
+            hops: 0,
+            last_reply: String::new(),
+            client_state: String::new(),
+        }
+    }
+
+    /// Africa's Talking's `text`: the dial extension and every input since, joined by `*`.
+    pub(crate) fn cumulative_text(&self) -> String {
+        let parts: Vec<&str> = self
+            .extension
+            .iter()
+            .chain(&self.typed)
+            .map(String::as_str)
+            .collect();
+        parts.join("*")
+    }
+
+    /// The input of the next hop: `None` for the dial itself.
+    pub(crate) fn latest(&self) -> Option<&str> {
+        self.typed.last().map(String::as_str)
+    }
+}
+
+/// Splits a dial string against the registered code, as Africa's Talking does:
+/// `*152*00*1*1#` with root `*152*00#` is `(*152*00#, [1, 1])`. A code that does not extend
+/// the root (`*150#`, or `*152*001#`) is its own service code with no extension.
+pub(crate) fn split_dial(dialled: &str, root_code: &str) -> (String, Vec<String>) {
+    let stem = root_code.trim_end_matches('#');
+    let extension = dialled
+        .strip_suffix('#')
+        .and_then(|body| body.strip_prefix(stem))
+        .and_then(|rest| rest.strip_prefix('*'));
+    match extension {
+        Some(rest) if !stem.is_empty() => (
+            root_code.to_owned(),
+            rest.split('*').map(str::to_owned).collect(),
+        ),
+        _ => (dialled.to_owned(), Vec::new()),
+    }
+}
+
+/// A dial string a handset can send: `*`, then digits and `*`, then `#`, at most 182 long.
+pub(crate) fn is_dial_string(code: &str) -> bool {
+    code.len() >= 3
+        && code.len() <= 182
+        && code.starts_with('*')
+        && code.ends_with('#')
+        && code[1..code.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*')
+}
+
+/// What a handset keypad can send as one answer: `0-9`, `*` and `#` (possibly nothing).
+pub(crate) fn is_keypad_input(key: &str) -> bool {
+    key.len() <= 182
+        && key
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "*152*00#";
+
+    #[test]
+    fn dial_strings_split_against_the_root_code() {
+        let owned = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        #[rustfmt::skip]
+        let cases = [
+            ("*152*00#", ("*152*00#", owned(&[]))),
+            ("*152*00*1#", ("*152*00#", owned(&["1"]))),
+            ("*152*00*1*1#", ("*152*00#", owned(&["1", "1"]))),
+            ("*152*00*1*12345678#", ("*152*00#", owned(&["1", "12345678"]))),
+            // Not an extension of the root: sent as dialled.
+            ("*152*001#", ("*152*001#", owned(&[]))),
+            ("*150*01#", ("*150*01#", owned(&[]))),
+            ("*152#", ("*152#", owned(&[]))),
+        ];
+        for (dialled, (code, extension)) in cases {
+            assert_eq!(
+                split_dial(dialled, ROOT),
+                (code.to_owned(), extension),
+                "{dialled}"
+            );
+        }
+    }
+
+    #[test]
+    fn cumulative_text_joins_extension_and_typed_inputs() {
+        let mut dialogue = Dialogue::new("s1".into(), "255754123456", "*152*00#", ROOT);
+        assert_eq!(dialogue.cumulative_text(), "");
+        assert_eq!(dialogue.latest(), None);
+        dialogue.typed.push("1".into());
+        dialogue.typed.push("12345678".into());
+        assert_eq!(dialogue.cumulative_text(), "1*12345678");
+        assert_eq!(dialogue.latest(), Some("12345678"));
+
+        let mut direct = Dialogue::new("s2".into(), "255754123456", "*152*00*1*1#", ROOT);
+        assert_eq!(direct.service_code, ROOT);
+        assert_eq!(direct.cumulative_text(), "1*1");
+        direct.typed.push("12345678".into());
+        assert_eq!(direct.cumulative_text(), "1*1*12345678");
+    }
+
+    #[test]
+    fn handsets_send_only_keypad_characters() {
+        for good in ["*152*00#", "*152*00*1*1#", "*1#"] {
+            assert!(is_dial_string(good), "{good}");
+        }
+        for bad in ["", "*#", "152", "*152*00", "#152#", "*15a#", "* 152#"] {
+            assert!(!is_dial_string(bad), "{bad}");
+        }
+        for good in ["", "1", "12345678", "0", "*", "#", "12*34"] {
+            assert!(is_keypad_input(good), "{good}");
+        }
+        for bad in ["a", "1 2", "+", "١"] {
+            assert!(!is_keypad_input(bad), "{bad}");
+        }
+        assert!(!is_keypad_input(&"1".repeat(183)));
+    }
+}

@@ -1,0 +1,257 @@
+//! The aggregator's platform: per-handset dialogues, the hop to the gateway (with network
+//! latency, lost replies and the reply timeout), and the end-of-session notices.
+//!
+//! Each handset's dialogue sits behind its own async lock, held for a whole hop: a handset does
+//! one thing at a time, and the idle sweep skips a handset whose hop is in flight. Every call
+//! waits for its end notice to be answered, so a test that hangs up can look at the gateway's
+//! records as soon as the hang-up returns.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use dashmap::DashMap;
+use rand::Rng;
+use tokio::sync::Mutex;
+use tokio::task::JoinSet;
+use tokio::time::{sleep_until, timeout, timeout_at, Instant};
+
+use super::dialogue::Dialogue;
+use super::stats::{Ended, Stats};
+use super::wire::{self, Body, EndCause, Ending, HopError, Screen};
+use super::{Format, Settings};
+
+/// What a handset shows when the network fails it, whatever the cause.
+pub(crate) const CONNECTION_PROBLEM: &str = "Connection problem or invalid MMI code.";
+
+/// A dialogue in progress and its clocks.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) dialogue: Dialogue,
+    started: Instant,
+    /// When the handset last got a screen: the idle timeout counts from here.
+    idle_since: Instant,
+}
+
+type Handset = Arc<Mutex<Option<Session>>>;
+
+/// What the handset shows after an action.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) session_id: String,
+    pub(crate) screen: String,
+    pub(crate) ends: bool,
+    pub(crate) error: Option<HopError>,
+}
+
+pub(crate) struct Platform {
+    pub(crate) settings: Settings,
+    http: reqwest::Client,
+    /// By MSISDN (digits). Entries without a dialogue are pruned by the idle sweep.
+    handsets: DashMap<String, Handset>,
+    pub(crate) stats: Stats,
+}
+
+impl Platform {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Platform {
+            settings,
+            http: reqwest::Client::new(),
+            handsets: DashMap::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Dialogues open now (a handset busy with a hop counts as open).
+    pub(crate) fn active(&self) -> usize {
+        let open = |handset: &Handset| handset.try_lock().map_or(true, |slot| slot.is_some());
+        self.handsets
+            .iter()
+            .filter(|entry| open(entry.value()))
+            .count()
+    }
+
+    /// Starts a dialogue; one already open on the handset is hung up first.
+    pub(crate) async fn dial(&self, msisdn: &str, code: &str) -> Answer {
+        let handset = self.handsets.entry(msisdn.to_owned()).or_default().clone();
+        let mut slot = handset.lock().await;
+        if let Some(open) = slot.take() {
+            self.end(open, EndCause::Hangup, Ended::Replaced, None)
+                .await;
+        }
+        self.stats.session_started();
+        let session_id = match self.settings.format {
+            Format::AfricasTalking => format!("ATUid_{:032x}", rand::random::<u128>()),
+            Format::Hubtel => format!("{:032x}", rand::random::<u128>()),
+        };
+        let dialogue = Dialogue::new(session_id, msisdn, code, &self.settings.root_code);
+        let now = Instant::now();
+        let session = Session {
+            dialogue,
+            started: now,
+            idle_since: now,
+        };
+        self.hop(&mut slot, session).await
+    }
+
+    /// Sends `key` as the answer to the open screen; `None` when no dialogue is open.
+    pub(crate) async fn press(&self, msisdn: &str, key: &str) -> Option<Answer> {
+        let handset = self.handsets.get(msisdn)?.clone();
+        let mut slot = handset.lock().await;
+        let mut session = slot.take()?;
+        session.dialogue.typed.push(key.to_owned());
+        Some(self.hop(&mut slot, session).await)
+    }
+
+    /// Ends the open dialogue as the citizen; its session id, or `None` when none is open.
+    pub(crate) async fn hangup(&self, msisdn: &str) -> Option<String> {
+        let handset = self.handsets.get(msisdn)?.clone();
+        let session = handset.lock().await.take()?;
+        let session_id = session.dialogue.session_id.clone();
+        self.end(session, EndCause::Hangup, Ended::Hangup, None)
+            .await;
+        Some(session_id)
+    }
+
+    /// Posts the dialogue's next hop and keeps the session in `slot` if it continues.
+    async fn hop(&self, slot: &mut Option<Session>, mut session: Session) -> Answer {
+        let body = wire::hop(&self.settings, &session.dialogue);
+        session.dialogue.hops += 1;
+        self.stats.hop_sent();
+        let session_id = session.dialogue.session_id.clone();
+        match self.exchange(body).await {
+            Ok((screen, raw)) => {
+                session.dialogue.last_reply = raw;
+                session.dialogue.client_state = screen.client_state;
+                if screen.ends {
+                    self.end(session, EndCause::Gateway, Ended::Gateway, None)
+                        .await;
+                } else {
+                    session.idle_since = Instant::now();
+                    *slot = Some(session);
+                }
+                Answer {
+                    session_id,
+                    screen: screen.text,
+                    ends: screen.ends,
+                    error: None,
+                }
+            }
+            Err(error) => {
+                self.stats.callback_failed(&error);
+                tracing::debug!(session = %session_id, %error, "hop failed");
+                let message = error.to_string();
+                let reason = Ended::of(&error);
+                self.end(session, EndCause::Failure, reason, Some(&message))
+                    .await;
+                Answer {
+                    session_id,
+                    screen: CONNECTION_PROBLEM.to_owned(),
+                    ends: true,
+                    error: Some(error),
+                }
+            }
+        }
+    }
+
+    /// One callback and its reply, within `reply_timeout` (network latency included). A dropped
+    /// reply is still awaited, so the gateway has done its work, then the platform waits out
+    /// the timeout as it would for a reply that never comes.
+    async fn exchange(&self, body: Body) -> Result<(Screen, String), HopError> {
+        let rate = self.settings.drop_rate;
+        let dropped = rate > 0.0 && rand::rng().random::<f64>() < rate;
+        let deadline = Instant::now() + self.settings.reply_timeout;
+        let answered = timeout_at(deadline, async {
+            self.settings.network_latency.wait().await;
+            self.post(&body).await
+        })
+        .await;
+        if dropped {
+            sleep_until(deadline).await;
+            return Err(HopError::Dropped);
+        }
+        let (status, text) = answered.map_err(|_| HopError::Timeout)??;
+        let screen = wire::parse_reply(self.settings.format, status, &text)?;
+        Ok((screen, text))
+    }
+
+    async fn post(&self, body: &Body) -> Result<(u16, String), HopError> {
+        let settings = &self.settings;
+        let mut request = self.http.post(&settings.gateway_url);
+        if settings.username.is_some() || settings.secret.is_some() {
+            let username = settings.username.as_deref().unwrap_or_default();
+            request = request.basic_auth(username, settings.secret.as_deref());
+        }
+        request = match body {
+            Body::Form(fields) => request.form(fields),
+            Body::Json(value) => request.json(value),
+        };
+        let unreachable = |error: reqwest::Error| HopError::Unreachable(error.to_string());
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(unreachable)?;
+        Ok((status, text))
+    }
+
+    /// Counts the ending and, where the format has one, sends its end notice.
+    async fn end(&self, session: Session, cause: EndCause, reason: Ended, error: Option<&str>) {
+        self.stats.ended(reason);
+        if !self.settings.end_notices {
+            return;
+        }
+        let ending = Ending {
+            cause,
+            error,
+            duration_ms: session.started.elapsed().as_millis(),
+            date: Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        };
+        let Some(body) = wire::end_notice(&self.settings, &session.dialogue, &ending) else {
+            return;
+        };
+        let answered = timeout(self.settings.reply_timeout, async {
+            self.settings.network_latency.wait().await;
+            self.post(&body).await
+        })
+        .await;
+        let delivered = matches!(answered, Ok(Ok((status, _))) if (200..300).contains(&status));
+        self.stats.notice(delivered);
+        if !delivered {
+            tracing::warn!(session = %session.dialogue.session_id, reason = reason.name(), "the end notice was not accepted");
+        }
+    }
+
+    /// Cuts off every handset idle for `idle_timeout` and sends their notices; returns how
+    /// many. Handsets with no dialogue that nobody is using are forgotten.
+    pub(crate) async fn cut_idle(self: &Arc<Self>) -> usize {
+        let now = Instant::now();
+        let idle_timeout = self.settings.idle_timeout;
+        let handsets: Vec<Handset> = self.handsets.iter().map(|e| e.value().clone()).collect();
+        let mut endings = JoinSet::new();
+        for handset in handsets {
+            // A handset whose hop is in flight holds its lock, and is not idle.
+            let Ok(mut slot) = handset.try_lock() else {
+                continue;
+            };
+            let idle = |session: &Session| now.duration_since(session.idle_since) >= idle_timeout;
+            if let Some(session) = slot.take_if(|session| idle(session)) {
+                let platform = Arc::clone(self);
+                endings.spawn(async move {
+                    platform
+                        .end(session, EndCause::Idle, Ended::IdleTimeout, None)
+                        .await
+                });
+            }
+        }
+        let cut = endings.len();
+        endings.join_all().await;
+        // Only the map holds an entry nobody is using; holding the shard lock, no one can
+        // take a new reference meanwhile.
+        self.handsets.retain(|_, handset| {
+            Arc::strong_count(handset) > 1 || handset.try_lock().map_or(true, |s| s.is_some())
+        });
+        cut
+    }
+}
+
+#[cfg(test)]
+#[path = "platform_tests.rs"]
+mod tests;

@@ -1,0 +1,135 @@
+//! `aggregator-sim`: runs the telco aggregator simulator as its own process, between handsets
+//! (its JSON API) and the gateway's USSD callback. All behaviour lives in the library; this
+//! parses flags and serves.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use mgov_simulators::aggregator::{self, Format, Latency, Settings};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// A simulated USSD aggregator platform (Africa's Talking or Hubtel-style) calling the gateway.
+#[derive(Parser)]
+#[command(name = "aggregator-sim", version)]
+struct Args {
+    /// Address of the handset API.
+    #[arg(long, default_value = "127.0.0.1:9191")]
+    listen: SocketAddr,
+
+    /// The gateway's USSD callback URL.
+    #[arg(long, default_value = "http://127.0.0.1:8090/ussd/africastalking")]
+    gateway_url: String,
+
+    /// Wire format towards the gateway: africastalking or hubtel.
+    #[arg(long, default_value = "africastalking")]
+    format: Format,
+
+    /// HTTP Basic user name for the callback.
+    #[arg(long)]
+    username: Option<String>,
+
+    /// HTTP Basic secret for the callback; without it, callbacks carry no credentials.
+    #[arg(long, env = "AGGREGATOR_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+
+    /// The registered USSD code; longer dial strings are sent as this code plus inputs.
+    #[arg(long, default_value = "*152*00#")]
+    root_code: String,
+
+    /// Africa's Talking `networkCode`.
+    #[arg(long, default_value = "64004")]
+    network_code: String,
+
+    /// Hubtel `Operator`.
+    #[arg(long, default_value = "vodacom")]
+    operator: String,
+
+    /// Delay before each callback: fixed (`50ms`, `2s`) or uniform (`20ms..80ms`).
+    #[arg(long, default_value = "0ms")]
+    network_latency: Latency,
+
+    /// Probability, from 0.0 to 1.0, that a hop's reply is lost.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    drop_rate: f64,
+
+    /// How long to wait for the gateway's reply.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    reply_timeout: Duration,
+
+    /// Cut off a handset that leaves a screen unanswered this long (`0` never).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+
+    /// Never tell the gateway that a dialogue ended, as some operators do.
+    #[arg(long)]
+    no_end_notices: bool,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("{text:?} is not a probability between 0.0 and 1.0")),
+    }
+}
+
+/// A single duration in the latency syntax (`500ms`, `10s`, `1m`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    match text.parse::<Latency>() {
+        Ok(Latency::Fixed(duration)) => Ok(duration),
+        Ok(Latency::Uniform { .. }) => Err(format!("{text:?}: one duration, not a range")),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    // An empty variable is how shells usually "unset" a secret; read it as no secret.
+    let secret = args.secret.filter(|secret| !secret.is_empty());
+    if secret.is_some() && args.username.is_none() {
+        tracing::warn!("a secret without --username: callbacks use an empty user name");
+    }
+    let settings = Settings {
+        gateway_url: args.gateway_url,
+        format: args.format,
+        username: args.username,
+        secret,
+        root_code: args.root_code,
+        network_code: args.network_code,
+        operator: args.operator,
+        network_latency: args.network_latency,
+        drop_rate: args.drop_rate,
+        reply_timeout: args.reply_timeout,
+        idle_timeout: args.idle_timeout,
+        end_notices: !args.no_end_notices,
+    };
+
+    let listener = TcpListener::bind(args.listen).await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        gateway = %settings.gateway_url,
+        format = %settings.format,
+        network_latency = %settings.network_latency,
+        drop_rate = settings.drop_rate,
+        reply_timeout = ?settings.reply_timeout,
+        idle_timeout = ?settings.idle_timeout,
+        end_notices = settings.end_notices,
+        authenticated = settings.secret.is_some(),
+        "aggregator simulator listening"
+    );
+    axum::serve(listener, aggregator::router(settings))
+        .with_graceful_shutdown(async {
+            // If the signal handler cannot be installed, run until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}
