@@ -148,6 +148,37 @@ fn graph_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
         }));
     }
     let mut errors = Vec::new();
+    // Actions that lead only into actions, back to themselves, would keep a citizen (and
+    // the telco's request) waiting without ever showing a screen.
+    let action_successors = |s: &str| -> Vec<&str> {
+        match menu.states.get(s) {
+            Some(st) if matches!(st.kind, Kind::Action { .. }) => st
+                .kind
+                .edges()
+                .into_iter()
+                .map(|(t, _)| t.state.as_str())
+                .filter(|t| {
+                    matches!(
+                        menu.states.get(*t).map(|x| &x.kind),
+                        Some(Kind::Action { .. })
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    for (name, state) in &menu.states {
+        let loops = action_successors(name)
+            .into_iter()
+            .any(|next| reach(next, action_successors).contains(name.as_str()));
+        if loops {
+            errors.push(src.at_line(
+                state.line,
+                name,
+                "actions loop back here without a screen in between",
+            ));
+        }
+    }
     for (name, state) in &menu.states {
         if !reachable.contains(name.as_str()) {
             let problem = format!(
@@ -311,6 +342,19 @@ mod tests {
         assert_eq!(
             p,
             ["variable \"pick\" is used before any state sets it on every path here"]
+        );
+    }
+
+    #[test]
+    fn actions_that_loop_without_a_screen_are_refused() {
+        let states = "[states.home]\naction = \"cases.status\"\nparams = { case_id = \"1\" }\non = { ok = \"bye\", failed = \"again\" }\n[states.again]\naction = \"cases.status\"\nparams = { case_id = \"1\" }\non = { ok = \"bye\", failed = \"home\" }\n[states.bye]\nend = \"Kwaheri\"\n";
+        let p = problems(states);
+        assert_eq!(
+            p,
+            [
+                "actions loop back here without a screen in between",
+                "actions loop back here without a screen in between"
+            ]
         );
     }
 
