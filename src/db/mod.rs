@@ -14,7 +14,7 @@ pub use codec::{Money, Timestamp};
 pub use error::DbError;
 pub(crate) use error::OpExt;
 
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
@@ -84,10 +84,14 @@ impl Db {
     /// `sqlite::memory:`) for SQLite. Connects eagerly, so a wrong URL fails at start-up.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // A statement stuck behind a lock must not hold a pooled connection for ever.
+            let options = PgConnectOptions::from_str(url)
+                .op("parse postgres url")?
+                .options([("statement_timeout", "30s")]);
             let pool = PgPoolOptions::new()
                 .max_connections(PG_MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect(url)
+                .connect_with(options)
                 .await
                 .op("connect to postgres")?;
             return Ok(Db::Postgres(pool));
