@@ -86,6 +86,8 @@ pub(crate) struct Shared {
     pub(crate) warmup_end: Instant,
     pub(crate) live: Arc<Live>,
     pub(crate) stopping: AtomicBool,
+    /// Set by the first closed-loop phone that sees the end of the run.
+    pub(crate) ending: AtomicBool,
 }
 
 /// Runs the load and returns the merged results. `completed` receives every finished
@@ -121,6 +123,7 @@ pub async fn run(
         warmup_end: start + config.warmup,
         live: live.clone(),
         stopping: AtomicBool::new(false),
+        ending: AtomicBool::new(false),
         config,
     });
     let progress = Progress::start(&shared.config, live.clone());
@@ -174,6 +177,18 @@ pub async fn run(
         }
     };
     drop(senders);
+
+    // A closed loop's phones play until the end of the run (its duration, its number of
+    // sessions or Ctrl-C), however long that takes: the grace period below starts when the
+    // first of them sees the end, as the others then stop after the session they are playing.
+    if matches!(shared.config.load, Load::Closed { .. }) {
+        while !shared.ending.load(Ordering::Relaxed) {
+            tokio::select! {
+                joined = sessions.join_next() => if joined.is_none() { break },
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        }
+    }
 
     // Every hop is bounded by the timeout, so the sessions in flight end within this.
     let grace = shared.config.timeout * (longest + 1) + Duration::from_secs(5);
@@ -265,6 +280,7 @@ fn closed(
                     break;
                 }
             }
+            shared.ending.store(true, Ordering::Relaxed);
         });
     }
     (0, 0, 0)

@@ -292,3 +292,31 @@ async fn a_journey_that_expects_more_than_the_gateway_gives_fails_on_the_end() {
     assert_eq!(outcome.stats.failed_at[0], vec![0, 0, 2, 0]);
     assert_eq!(outcome.stats.hops, 4, "the dial and the first press passed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_loop_plays_every_session_however_long_the_run_lasts() {
+    // The grace period for the sessions in flight at the end (timeout × (steps + 1) + 5 s,
+    // 8.6 s here) is shorter than this whole run (7 sessions × 5 hops × 300 ms); it must
+    // start at the end of the run, not at its start, or the last sessions are cut off.
+    let (url, _fake) = fake_gateway().await;
+    let mut config = config(&url, Load::Closed { concurrency: 1 }, Stop::Sessions(7));
+    config.telco_africastalking = "slow".into();
+    config.timeout = Duration::from_millis(600);
+    let outcome = run(config).await;
+    assert_eq!(
+        (outcome.stats.completed, outcome.abandoned),
+        (7, 0),
+        "{:?}",
+        outcome.stats.samples
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hold_journey_leaves_its_sessions_open() {
+    let (url, _fake) = fake_gateway().await;
+    let hold = Journey::parse(include_str!("../journeys/hold.toml")).unwrap();
+    assert!(!hold.steps[1].ends, "its last screen must continue");
+    let config = config(&url, Load::Closed { concurrency: 2 }, Stop::Sessions(5));
+    let outcome = runner::run(config, vec![hold], None).await.unwrap();
+    assert_eq!((outcome.stats.completed, outcome.stats.hops), (5, 10));
+}
