@@ -2,7 +2,7 @@
 # The figures of BENCHMARKS.md, on the production stack of stack.sh (Redis sessions, the
 # PostgreSQL transaction log, the back-office simulator as its own process):
 #
-#   bash loadtest/scripts/bench.sh          # about 11 minutes; results in $OUT/summary.md
+#   bash loadtest/scripts/bench.sh          # about 7 minutes; results in $OUT/summary.md
 #
 # (a) sustained hops/s, full water-bill journey, closed loop: each of CONCURRENCIES once,
 #     then the best of them REPEATS times (WARMUP + DURATION each);
@@ -17,6 +17,9 @@
 # Environment: OUT (default a fresh /tmp/mgov-bench.*), CONCURRENCIES ("16 32 64 128 256 512"),
 # REPEATS (3), WARMUP (5), DURATION (20) in seconds, and what stack.sh reads.
 set -euo pipefail
+for tool in jq psql curl redis-cli pgrep; do
+  command -v "$tool" >/dev/null || { echo "$0 needs $tool" >&2; exit 1; }
+done
 
 OUT="${OUT:-$(mktemp -d /tmp/mgov-bench.XXXXXX)}"
 mkdir -p "$OUT"

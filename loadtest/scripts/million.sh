@@ -21,6 +21,9 @@
 # Environment: JOURNEYS, CONCURRENCY, STACK_DIR (default a fresh /tmp/mgov-stack.*), and
 # what stack.sh reads (GATEWAY_ADDR, BACKOFFICE_LATENCY, PG_ADMIN, BENCH_DB...).
 set -euo pipefail
+for tool in jq psql curl; do
+  command -v "$tool" >/dev/null || { echo "$0 needs $tool" >&2; exit 1; }
+done
 
 JOURNEYS="${JOURNEYS:-500000}"
 CONCURRENCY="${CONCURRENCY:-64}"

@@ -103,6 +103,9 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 if reaped > 0 {
                     tracing::info!(reaped, "idle dialogues recorded as abandoned");
                 }
+                // Histogram samples pile up in the recorder until drained; a gateway nobody
+                // scrapes must not grow for ever.
+                gateway.metrics.run_upkeep();
                 if let Ok(active) = gateway.sessions.count().await {
                     metrics::gauge!(names::SESSIONS_ACTIVE).set(active as f64);
                 }
