@@ -33,3 +33,18 @@
 
 pub mod aggregator;
 pub mod backoffice;
+
+/// Serves `router` on `listener` until Ctrl-C (both simulator binaries run this way).
+pub async fn serve_until_interrupted(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            // If the signal handler cannot be installed, run until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}

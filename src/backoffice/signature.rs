@@ -42,19 +42,24 @@ pub fn verify(secret: &[u8], header: &str, body: &[u8], now: i64) -> Result<(), 
     if (now - timestamp).abs() > TOLERANCE_SECS {
         return Err(SignatureError::Stale);
     }
-    let mut expected = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    expected.update(format!("{timestamp}.").as_bytes());
-    expected.update(body);
-    expected
+    keyed(secret, timestamp, body)
         .verify_slice(&given)
         .map_err(|_| SignatureError::Mismatch)
 }
 
 fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Vec<u8> {
+    keyed(secret, timestamp, body)
+        .finalize()
+        .into_bytes()
+        .to_vec()
+}
+
+/// The HMAC over `"<timestamp>.<body>"`, ready to finalise or to verify against.
+fn keyed(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
-    mac.finalize().into_bytes().to_vec()
+    mac
 }
 
 #[cfg(test)]

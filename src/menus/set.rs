@@ -66,7 +66,8 @@ fn version_of(source: &str) -> String {
 /// Every loaded menu, by service and version, and the current version of each service.
 #[derive(Debug, Default, Clone)]
 pub struct MenuSet {
-    versions: HashMap<(ServiceId, String), Arc<Menu>>,
+    /// Looked up by `&str` on every hop, so no key is built per lookup.
+    versions: HashMap<ServiceId, HashMap<String, Arc<Menu>>>,
     current: BTreeMap<ServiceId, Arc<Menu>>,
 }
 
@@ -163,10 +164,7 @@ impl MenuSet {
                 ..set_error(&menu, problem)
             });
         }
-        self.versions.insert(
-            (menu.id().clone(), menu.version().to_string()),
-            menu.clone(),
-        );
+        self.add_version(menu.clone());
         self.current.insert(menu.id().clone(), menu);
         Ok(())
     }
@@ -175,13 +173,17 @@ impl MenuSet {
     /// the durable store for a session that started on another node or before a restart.
     pub fn add_version(&mut self, menu: Arc<Menu>) {
         self.versions
-            .insert((menu.id().clone(), menu.version().to_string()), menu);
+            .entry(menu.id().clone())
+            .or_default()
+            .insert(menu.version().to_string(), menu);
     }
 
     /// Takes `fresh` (a complete, checked reload) as the current menus, keeping every older
     /// version for the sessions still in them.
     pub fn reload(&mut self, fresh: MenuSet) {
-        self.versions.extend(fresh.versions);
+        for (service, versions) in fresh.versions {
+            self.versions.entry(service).or_default().extend(versions);
+        }
         self.current = fresh.current;
     }
 
@@ -190,7 +192,7 @@ impl MenuSet {
     }
 
     pub fn get(&self, service: &ServiceId, version: &str) -> Option<&Arc<Menu>> {
-        self.versions.get(&(service.clone(), version.to_string()))
+        self.versions.get(service)?.get(version)
     }
 
     /// Current menus in root-menu order.

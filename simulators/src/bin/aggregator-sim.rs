@@ -124,12 +124,5 @@ async fn main() -> std::io::Result<()> {
         authenticated = settings.secret.is_some(),
         "aggregator simulator listening"
     );
-    axum::serve(listener, aggregator::router(settings))
-        .with_graceful_shutdown(async {
-            // If the signal handler cannot be installed, run until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await
+    mgov_simulators::serve_until_interrupted(listener, aggregator::router(settings)).await
 }

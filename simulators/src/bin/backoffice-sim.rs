@@ -63,12 +63,5 @@ async fn main() -> std::io::Result<()> {
         signed = settings.secret.is_some(),
         "back-office simulator listening"
     );
-    axum::serve(listener, backoffice::router(settings))
-        .with_graceful_shutdown(async {
-            // If the signal handler cannot be installed, run until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await
+    mgov_simulators::serve_until_interrupted(listener, backoffice::router(settings)).await
 }
