@@ -107,7 +107,7 @@ pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (Ussd
     session.hops += 1;
     session.last_seen_ms = now;
     if session.language != language_before {
-        remember_language(gw, &session);
+        remember_language(gw, &session, deadline).await;
     }
     let action_failed = walk.action_failed;
     finish(gw, session, step, action_failed, first_hop).await
@@ -198,15 +198,20 @@ async fn new_session_language(gw: &Gateway, request: &UssdRequest, deadline: Ins
     }
 }
 
-/// Remembers a language switch in the background: the citizen's screen does not wait for it.
-fn remember_language(gw: &Gateway, session: &Session) {
+/// Remembers a language switch before answering, so that a dial straight after it finds the
+/// choice; if the database is slower than the hop's budget the write goes on without the
+/// citizen waiting for it.
+async fn remember_language(gw: &Gateway, session: &Session, deadline: Instant) {
     let db = gw.db.clone();
     let (msisdn, language) = (session.msisdn.clone(), session.language);
-    tokio::spawn(async move {
+    let write = tokio::spawn(async move {
         if let Err(e) = citizens::set_language(&db, &msisdn, language).await {
             tracing::warn!(error = %e, %msisdn, "could not remember the chosen language");
         }
     });
+    if tokio::time::timeout_at(deadline, write).await.is_err() {
+        tracing::warn!("language choice not stored within the hop budget; still writing");
+    }
 }
 
 fn new_session(
