@@ -58,6 +58,17 @@ pub struct Config {
     /// How long a back-office call that outlived its hop may go on in the background, so
     /// that what the agency did is recorded.
     pub background_call_secs: u64,
+    /// How long a hop waits for a record to commit (a back-office intent before the call,
+    /// an outcome or a dialogue's end after it); the hop's budget caps it.
+    pub record_wait_ms: u64,
+    /// How long an ended or expired dialogue is remembered, so that a late or repeated hop
+    /// is told it is over instead of starting it again.
+    pub tombstone_secs: u64,
+    /// Live dialogues one number may hold at once.
+    pub max_dialogues_per_number: u32,
+    /// On SIGTERM, how long to wait for hops in flight, background calls and unwritten
+    /// records before exiting.
+    pub shutdown_grace_secs: u64,
     /// The smallest screen any telco has; menus must fit it.
     pub min_screen_limit: usize,
     /// Largest callback body accepted.
@@ -95,6 +106,10 @@ impl Default for Config {
             session_idle_secs: 180,
             hop_budget_ms: 5_000,
             background_call_secs: 30,
+            record_wait_ms: 1_000,
+            tombstone_secs: 300,
+            max_dialogues_per_number: 3,
+            shutdown_grace_secs: 30,
             min_screen_limit: 160,
             max_callback_bytes: 8 * 1024,
             trusted_proxies: Vec::new(),
@@ -166,6 +181,10 @@ impl Config {
         }
     }
 
+    pub fn record_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.record_wait_ms)
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |setting, problem: &str| {
             Err(ConfigError::Invalid {
@@ -219,6 +238,18 @@ impl Config {
         }
         if !(1..=300).contains(&self.background_call_secs) {
             return invalid("background_call_secs", "must be between 1 and 300");
+        }
+        if !(1..=30_000).contains(&self.record_wait_ms) {
+            return invalid("record_wait_ms", "must be between 1 and 30000");
+        }
+        if !(10..=86_400).contains(&self.tombstone_secs) {
+            return invalid("tombstone_secs", "must be between 10 and 86400");
+        }
+        if self.max_dialogues_per_number == 0 {
+            return invalid("max_dialogues_per_number", "must be at least 1");
+        }
+        if self.shutdown_grace_secs > 3_600 {
+            return invalid("shutdown_grace_secs", "must be at most 3600");
         }
         if !(60..=1_000).contains(&self.min_screen_limit) {
             return invalid("min_screen_limit", "must be between 60 and 1000");

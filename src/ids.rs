@@ -79,6 +79,23 @@ impl TransactionId {
         Self(format!("tx_{}", ulid::Ulid::new()))
     }
 
+    /// The id of the `call`-th back-office call (from 0) made while applying the `step`-th
+    /// input (from 1; 0 is the dial) of the dialogue `session_key` (`telco:telco-session-id`).
+    /// The same step asked again (a telco's retry, a duplicate callback, a replay, another
+    /// node) gets the same id, so the agency answers it once.
+    pub fn for_step(session_key: &str, step: u32, call: u32, action: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(session_key.as_bytes())
+            .chain_update([0])
+            .chain_update(step.to_be_bytes())
+            .chain_update(call.to_be_bytes())
+            .chain_update(action.as_bytes())
+            .finalize();
+        // 128 bits: collisions between different steps are out of reach.
+        Self(format!("tx_{}", hex::encode(&digest[..16])))
+    }
+
     pub fn from_stored(raw: String) -> Self {
         Self(raw)
     }
@@ -114,5 +131,25 @@ mod tests {
         let b = TransactionId::generate();
         assert_ne!(a, b);
         assert!(a.as_str().starts_with("tx_"));
+    }
+
+    #[test]
+    fn step_ids_depend_on_every_part_of_the_step() {
+        let id = |key, step, call, action| TransactionId::for_step(key, step, call, action);
+        let base = id("africastalking:ATUid_1", 4, 0, "payments.control_number");
+        assert_eq!(
+            base,
+            id("africastalking:ATUid_1", 4, 0, "payments.control_number")
+        );
+        assert!(base.as_str().starts_with("tx_") && base.as_str().len() == 35);
+        for other in [
+            id("africastalking:ATUid_2", 4, 0, "payments.control_number"),
+            id("hubtel:ATUid_1", 4, 0, "payments.control_number"),
+            id("africastalking:ATUid_1", 5, 0, "payments.control_number"),
+            id("africastalking:ATUid_1", 4, 1, "payments.control_number"),
+            id("africastalking:ATUid_1", 4, 0, "bills.fetch"),
+        ] {
+            assert_ne!(base, other);
+        }
     }
 }

@@ -14,6 +14,17 @@ pub mod names {
     pub const TRANSACTIONS: &str = "mgov_transactions_total";
     pub const BACKOFFICE_SECONDS: &str = "mgov_backoffice_call_duration_seconds";
     pub const CALLBACKS_REFUSED: &str = "mgov_callbacks_refused_total";
+    /// Hops answered from memory without being applied, by `kind`: `duplicate` (the last
+    /// hop again), `stale` (an older one), `over` (a hop of a dialogue that has ended).
+    pub const USSD_HOPS_REPLAYED: &str = "mgov_ussd_hops_replayed_total";
+    /// Hops and end notices naming another number than the dialogue's, by `kind`.
+    pub const USSD_SESSION_CONFLICTS: &str = "mgov_ussd_session_conflicts_total";
+    /// Records accepted by the journal and not yet committed.
+    pub const JOURNAL_BACKLOG: &str = "mgov_journal_backlog";
+    /// Journal writes that failed and were retried.
+    pub const JOURNAL_RETRIES: &str = "mgov_journal_retries_total";
+    /// Pending back-office calls asked again by the reconciler, by `outcome`.
+    pub const RECONCILED: &str = "mgov_transactions_reconciled_total";
 }
 
 /// Starts structured logging (`RUST_LOG` filters, default `info`); `json` for log shippers.

@@ -11,7 +11,6 @@ pub use start::{build, load_menus, StartError};
 
 use crate::agencies::Agency;
 use crate::backoffice::client::BackOfficeClient;
-use crate::backoffice::store::TransactionRecord;
 use crate::config::Config;
 use crate::db::journal::{Journal, Record};
 use crate::db::Db;
@@ -23,24 +22,26 @@ use crate::sessions::{now_ms, Location, Session, SessionStore};
 use crate::telcos::Telco;
 use crate::telemetry::names;
 use crate::ussd::notices::{notice, Notice};
-use crate::ussd::request::{SessionEndSignal, UssdReply};
+use crate::ussd::request::UssdReply;
 use crate::ussd::store::{EndReason, SessionRecord};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 pub type AppState = Arc<Gateway>;
-
-/// How long a hop waits for its records to be committed before answering anyway.
-const RECORD_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Gateway {
     pub config: Config,
     pub db: Db,
     /// Group-committed writes of the records hops make.
     journal: Journal,
+    /// Work that outlives the request that started it (back-office calls finishing after
+    /// their hop), waited for on shutdown.
+    pub tasks: TaskTracker,
     pub sessions: Arc<dyn SessionStore>,
     menus: RwLock<Arc<MenuSet>>,
     pub telcos: Directory<TelcoId, Telco>,
@@ -60,6 +61,7 @@ impl Gateway {
         Self {
             config,
             journal: Journal::start(db.clone()),
+            tasks: TaskTracker::new(),
             db,
             sessions,
             menus: RwLock::new(Arc::new(menus)),
@@ -142,48 +144,66 @@ impl Gateway {
             .then(|| UssdReply::End(notice(Notice::TooFast, self.config.default_language).into()))
     }
 
-    pub async fn record_transaction(&self, record: TransactionRecord) {
-        let id = record.id.to_string();
-        self.record(Record::Transaction(record), &id).await;
+    pub fn journal(&self) -> &Journal {
+        &self.journal
     }
 
-    /// Writes a record, waiting for its commit at most [`RECORD_WAIT`]: past that the citizen
-    /// is answered anyway and the write goes on without them.
-    async fn record(&self, record: Record, what: &str) {
-        let committed = match self.journal.submit(record).await {
-            Ok(committed) => committed,
-            Err(e) => return tracing::error!(error = %e, record = what, "could not record"),
-        };
-        match tokio::time::timeout(RECORD_WAIT, committed).await {
+    /// The latest a hop waits for a record to commit: its deadline, or `record_wait_ms`.
+    pub fn record_deadline(&self, hop_deadline: Instant) -> Instant {
+        hop_deadline.min(Instant::now() + self.config.record_wait())
+    }
+
+    /// Hands a record to the journal, which writes it whatever the database does, and waits
+    /// for its commit until `wait_until`: past that the citizen is answered anyway.
+    pub async fn record(&self, record: Record, what: &str, wait_until: Instant) {
+        match tokio::time::timeout_at(wait_until, self.journal.submit(record)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, record = what, "could not record"),
             Err(_) => tracing::warn!(
                 record = what,
-                "record not committed in time; answering anyway"
+                "record not committed in time; answering anyway, still writing"
             ),
         }
     }
 
-    pub async fn record_session_end(&self, session: &Session, reason: EndReason) {
+    pub async fn record_session_end(
+        &self,
+        session: &Session,
+        reason: EndReason,
+        wait_until: Instant,
+    ) {
         metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str()).increment(1);
         let record = SessionRecord::from_session(session, reason, now_ms());
-        self.record(Record::Session(record), &session.key).await;
+        tracing::debug!(
+            session = %session.key, telco = %session.telco, msisdn = %session.msisdn,
+            service = session.service.as_ref().map(|s| s.as_str()).unwrap_or("-"),
+            hops = session.hops, reason = reason.as_str(), "dialogue ended"
+        );
+        self.record(Record::Session(record), &session.key, wait_until)
+            .await;
     }
 
-    /// The telco says a dialogue is over (the citizen hung up or its timer ran out).
-    pub async fn end_by_telco(&self, key: &str, signal: SessionEndSignal) {
-        let reason = match signal {
-            SessionEndSignal::UserCancelled => EndReason::UserCancelled,
-            SessionEndSignal::Timeout => EndReason::TelcoTimeout,
-            SessionEndSignal::Failed => EndReason::Failed,
-            // The gateway already recorded dialogues it ended itself.
-            SessionEndSignal::Completed => EndReason::Completed,
-        };
-        match self.sessions.remove(key).await {
-            Ok(Some(session)) => self.record_session_end(&session, reason).await,
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "could not remove a session the telco ended"),
+    /// Waits for background calls and unwritten records until `deadline` (on shutdown).
+    /// Returns how many records were still unwritten.
+    pub async fn drain(&self, deadline: Instant) -> usize {
+        self.tasks.close();
+        if tokio::time::timeout_at(deadline, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                calls = self.tasks.len(),
+                "back-office calls still running at the end of the grace period"
+            );
         }
+        let left = self.journal.flush(deadline).await;
+        if left > 0 {
+            tracing::error!(
+                records = left,
+                "records not written at the end of the grace period"
+            );
+        }
+        left
     }
 
     /// Records idle dialogues as abandoned; safe to run on every node at once.
@@ -200,9 +220,10 @@ impl Gateway {
                 return 0;
             }
         };
+        let wait_until = Instant::now() + self.config.record_wait();
         let records = expired
             .iter()
-            .map(|s| self.record_session_end(s, EndReason::Abandoned));
+            .map(|s| self.record_session_end(s, EndReason::Abandoned, wait_until));
         futures_util::future::join_all(records).await;
         self.per_msisdn.retain_recent();
         self.per_telco.retain_recent();

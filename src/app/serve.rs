@@ -1,5 +1,7 @@
 //! Running a gateway: bind, build, serve HTTP, and the background work every node does
-//! (recording abandoned dialogues, refreshing telcos and agencies, gauges).
+//! (recording abandoned dialogues, asking again pending back-office calls, refreshing telcos
+//! and agencies, gauges). Stopping waits for hops in flight, then for background calls and
+//! unwritten records, within the grace period.
 
 use super::{build, Gateway, StartError};
 use crate::config::Config;
@@ -13,6 +15,7 @@ use tokio::task::JoinHandle;
 
 const REAP_EVERY: Duration = Duration::from_secs(5);
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
+const RECONCILE_EVERY: Duration = Duration::from_secs(5);
 
 /// A gateway serving in the background (what `serve` runs and what tests start).
 pub struct Running {
@@ -23,12 +26,22 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops taking connections, lets requests in flight finish, and stops background work.
+    /// Stops taking connections, lets requests in flight finish, stops background work,
+    /// and waits for background calls and unwritten records, all within the configured grace
+    /// period.
     pub async fn stop(self) -> std::io::Result<()> {
+        let grace = Duration::from_secs(self.gateway.config.shutdown_grace_secs);
+        let deadline = tokio::time::Instant::now() + grace;
         let _ = self.stop.send(true);
-        self.server
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        let served = match tokio::time::timeout_at(deadline, self.server).await {
+            Ok(joined) => joined.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Err(_) => {
+                tracing::warn!("requests still in flight at the end of the grace period");
+                Ok(())
+            }
+        };
+        self.gateway.drain(deadline).await;
+        served
     }
 }
 
@@ -57,6 +70,7 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
     let gateway = build(config, addr).await?;
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(background(gateway.clone(), stopped.clone()));
+    tokio::spawn(reconciler(gateway.clone(), stopped.clone()));
     let app =
         crate::http::router(gateway.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped_server = stopped;
@@ -113,6 +127,24 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
             _ = refresh.tick() => {
                 if let Err(e) = gateway.refresh_directories().await {
                     tracing::warn!(error = %e, "could not refresh telcos and agencies");
+                }
+            }
+        }
+    }
+}
+
+/// Asks again pending back-office calls left by a stopped node; in a loop of its own, since
+/// one round may wait on slow agencies.
+async fn reconciler(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(RECONCILE_EVERY);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = every.tick() => {
+                let round = crate::backoffice::reconcile::reconcile_due(&gateway, chrono::Utc::now());
+                let asked = round.await;
+                if asked > 0 {
+                    tracing::info!(asked, "pending back-office calls asked again");
                 }
             }
         }

@@ -1,14 +1,20 @@
-//! The transaction log: one row per back-office call made for a citizen.
+//! The transaction log: one row per back-office call made for a citizen, keyed by its
+//! request id. A call is written as an intent (`pending`) before it is made; its outcome
+//! updates the same row, whichever of the two writes lands first.
 
 use crate::db::{on_both, rows_per_statement, Db, DbError, Money, OpExt, Timestamp};
 use crate::ids::{AgencyId, ServiceId, TransactionId};
+use crate::language::Language;
 use crate::msisdn::Msisdn;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 /// How a back-office call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransactionOutcome {
+    /// Committed before the call; no answer recorded yet.
+    Pending,
     Ok,
     NotFound,
     Rejected,
@@ -17,7 +23,8 @@ pub enum TransactionOutcome {
 }
 
 impl TransactionOutcome {
-    pub const ALL: [TransactionOutcome; 5] = [
+    pub const ALL: [TransactionOutcome; 6] = [
+        TransactionOutcome::Pending,
         TransactionOutcome::Ok,
         TransactionOutcome::NotFound,
         TransactionOutcome::Rejected,
@@ -27,6 +34,7 @@ impl TransactionOutcome {
 
     pub fn as_str(&self) -> &'static str {
         match self {
+            TransactionOutcome::Pending => "pending",
             TransactionOutcome::Ok => "ok",
             TransactionOutcome::NotFound => "not_found",
             TransactionOutcome::Rejected => "rejected",
@@ -61,16 +69,36 @@ pub struct TransactionRecord {
     pub reference: Option<String>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
-    pub completed_at: DateTime<Utc>,
+    /// When the answer was recorded; `None` while pending.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// What asking again needs: the citizen's language and the action's params.
+    pub language: Option<Language>,
+    pub params: Option<BTreeMap<String, String>>,
+    /// The answer came after the citizen had been answered: they did not see it on screen.
+    pub late: bool,
+    /// When a pending row is next due for the reconciler.
+    pub reconcile_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, agency_id, service_id, action, session_key, msisdn, outcome, \
+pub(super) const COLUMNS: &str =
+    "id, agency_id, service_id, action, session_key, msisdn, outcome, \
                        latency_ms, attempts, amount, currency, reference, error, created_at, \
-                       completed_at";
-const COLUMN_COUNT: usize = 15;
+                       completed_at, language, params, late, reconcile_at";
+const COLUMN_COUNT: usize = 19;
+
+/// An outcome replaces what is stored only while the row is pending, or to turn a failure
+/// into a real answer (the same request asked again); a settled answer is never changed.
+const REPLACE_OUTCOME: &str = " ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, \
+    latency_ms = excluded.latency_ms, attempts = excluded.attempts, amount = excluded.amount, \
+    currency = excluded.currency, reference = excluded.reference, error = excluded.error, \
+    completed_at = excluded.completed_at, late = excluded.late, \
+    reconcile_at = excluded.reconcile_at \
+    WHERE transactions.outcome = 'pending' \
+       OR (transactions.outcome IN ('failed', 'timeout') \
+           AND excluded.outcome NOT IN ('pending', 'failed', 'timeout'))";
 
 #[derive(sqlx::FromRow)]
-struct TransactionRow {
+pub(super) struct TransactionRow {
     id: String,
     agency_id: String,
     service_id: Option<String>,
@@ -85,7 +113,11 @@ struct TransactionRow {
     reference: Option<String>,
     error: Option<String>,
     created_at: Timestamp,
-    completed_at: Timestamp,
+    completed_at: Option<Timestamp>,
+    language: Option<String>,
+    params: Option<String>,
+    late: bool,
+    reconcile_at: Option<Timestamp>,
 }
 
 /// Binds one record's columns, in `COLUMNS` order, to a multi-row VALUES list.
@@ -105,32 +137,56 @@ macro_rules! bind_record {
             .push_bind($r.reference.as_deref())
             .push_bind($r.error.as_deref())
             .push_bind(Timestamp($r.created_at))
-            .push_bind(Timestamp($r.completed_at))
+            .push_bind($r.completed_at.map(Timestamp))
+            .push_bind($r.language.as_ref().map(|l| l.code()))
+            .push_bind(
+                $r.params
+                    .as_ref()
+                    .map(|p| serde_json::to_string(p).expect("a map of strings serialises")),
+            )
+            .push_bind($r.late)
+            .push_bind($r.reconcile_at.map(Timestamp))
     };
 }
 
-/// Records a call; returns false (and changes nothing) when its id is already recorded,
-/// so that a retried write cannot log one call twice.
+/// Records a call's outcome; returns false (and changes nothing) when the id already holds
+/// a settled answer, so that a retried write cannot log one call twice.
 pub async fn insert_transaction(db: &Db, record: &TransactionRecord) -> Result<bool, DbError> {
-    Ok(insert_transactions(db, std::slice::from_ref(record)).await? == 1)
+    Ok(write_outcomes(db, std::slice::from_ref(record)).await? == 1)
 }
 
-/// Records many calls with one multi-row INSERT (split only past the bind-parameter
-/// limit, about 2,000 rows); ids already recorded are skipped. Returns how many were new.
-pub async fn insert_transactions(db: &Db, records: &[TransactionRecord]) -> Result<u64, DbError> {
-    let mut inserted = 0;
+/// Records the outcomes of many calls with one multi-row statement per ~1,700 rows: new ids
+/// are inserted, pending rows (and failures, by a real answer) are updated, settled answers
+/// stay. Each id at most once per call. Returns how many rows were written.
+pub async fn write_outcomes(db: &Db, records: &[TransactionRecord]) -> Result<u64, DbError> {
+    write(db, records, REPLACE_OUTCOME, "write_outcomes").await
+}
+
+/// Records intents: a `pending` row per call about to be made. An id already stored (its
+/// outcome landed first, or a replay of the same step) is left as it is.
+pub async fn write_intents(db: &Db, records: &[TransactionRecord]) -> Result<u64, DbError> {
+    write(db, records, " ON CONFLICT (id) DO NOTHING", "write_intents").await
+}
+
+async fn write(
+    db: &Db,
+    records: &[TransactionRecord],
+    on_conflict: &str,
+    op: &'static str,
+) -> Result<u64, DbError> {
+    let mut written = 0;
     for chunk in records.chunks(rows_per_statement(COLUMN_COUNT)) {
-        inserted += on_both!(db, pool => {
+        written += on_both!(db, pool => {
             let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO transactions ({COLUMNS}) "));
             qb.push_values(chunk, |mut row, r| {
                 bind_record!(row, r);
             });
-            qb.push(" ON CONFLICT (id) DO NOTHING");
+            qb.push(on_conflict);
             qb.build().execute(pool).await.map(|r| r.rows_affected())
         })
-        .op("insert_transactions")?;
+        .op(op)?;
     }
-    Ok(inserted)
+    Ok(written)
 }
 
 pub async fn get_transaction(
@@ -175,7 +231,7 @@ pub async fn count_transactions_by_outcome(db: &Db) -> Result<Vec<(String, i64)>
 }
 
 impl TransactionRow {
-    fn into_record(self, op: &'static str) -> Result<TransactionRecord, DbError> {
+    pub(super) fn into_record(self, op: &'static str) -> Result<TransactionRecord, DbError> {
         let bad = |what: &str, e: &dyn std::fmt::Display| {
             DbError::corrupt(op, format!("transaction {}: {what}: {e}", self.id))
         };
@@ -197,7 +253,17 @@ impl TransactionRow {
             reference: self.reference,
             error: self.error,
             created_at: self.created_at.0,
-            completed_at: self.completed_at.0,
+            completed_at: self.completed_at.map(|t| t.0),
+            language: match &self.language {
+                Some(l) => Some(Language::parse(l).map_err(|e| bad("language", &e))?),
+                None => None,
+            },
+            params: match &self.params {
+                Some(p) => Some(serde_json::from_str(p).map_err(|e| bad("params", &e))?),
+                None => None,
+            },
+            late: self.late,
+            reconcile_at: self.reconcile_at.map(|t| t.0),
             id: TransactionId::from_stored(self.id),
         })
     }

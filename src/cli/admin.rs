@@ -53,7 +53,7 @@ pub enum AgenciesCommand {
     List,
 }
 
-async fn connect(config: &Config) -> anyhow::Result<Db> {
+pub(super) async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.effective_database_url())
         .await
         .context("connecting to the database")?;

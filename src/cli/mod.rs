@@ -3,6 +3,7 @@
 mod admin;
 mod dial;
 pub mod phone;
+mod transactions;
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -46,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::AgenciesCommand,
     },
+    /// Look into the transaction log (back-office calls made for citizens).
+    Transactions {
+        #[command(subcommand)]
+        command: transactions::TransactionsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -76,6 +82,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Dial(args) => dial::run(args).await,
         Command::Telcos { command } => admin::telcos(config, command).await,
         Command::Agencies { command } => admin::agencies(config, command).await,
+        Command::Transactions { command } => transactions::run(config, command).await,
     }
 }
 

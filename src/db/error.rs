@@ -40,6 +40,31 @@ impl DbError {
         }
     }
 
+    /// True when the database refused the data itself (a constraint, a value out of range, a
+    /// value that cannot be encoded): writing the same rows again cannot succeed. Anything
+    /// else (unreachable, busy, timed out, shutting down) may succeed later.
+    pub fn is_refusal(&self) -> bool {
+        let DbError::Sqlx { source, .. } = self else {
+            return !matches!(self, DbError::Migrate(_));
+        };
+        match source {
+            sqlx::Error::Encode(_) | sqlx::Error::TypeNotFound { .. } => true,
+            sqlx::Error::Database(e) => {
+                if let Some(pg) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // Class 22 data exception, 23 integrity constraint violation, 42 syntax
+                    // error or access rule violation.
+                    matches!(&pg.code()[..2], "22" | "23" | "42")
+                } else {
+                    // SQLite: 1 SQL error, 18 TOOBIG, 19 CONSTRAINT, 20 MISMATCH.
+                    e.code()
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(|c| matches!(c & 0xff, 1 | 18 | 19 | 20))
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// True when the same call may succeed later: the database was unreachable or busy,
     /// the pool had no free connection in time, or the server asked us to retry.
     pub fn is_retryable(&self) -> bool {

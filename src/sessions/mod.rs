@@ -4,6 +4,11 @@
 //! for production, where any node can serve any hop, and [`memory::MemorySessions`] for the
 //! embedded default. Expiry is decided by the caller's clock (`now_ms`), so the logic is
 //! tested without sleeping; the Redis key TTL is only a safety net.
+//!
+//! A hop works on its dialogue under a [`Lease`] ([`SessionStore::begin_hop`]), so two hops
+//! of one dialogue never run at once on any node; a dialogue that ends or expires leaves a
+//! short-lived [`Tombstone`], so that a late or repeated hop is told it is over instead of
+//! starting it again.
 
 use crate::ids::{ServiceId, TelcoId};
 use crate::language::Language;
@@ -11,8 +16,11 @@ use crate::msisdn::Msisdn;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod hop;
 pub mod memory;
 pub mod redis;
+
+pub use hop::{Found, LastHop, Lease, Tombstone};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -54,6 +62,13 @@ pub struct Session {
     pub vars: BTreeMap<String, serde_json::Value>,
     /// Raw input consumed so far, for telcos that send it cumulatively.
     pub consumed: String,
+    /// Inputs applied so far: the position of the next input in the dialogue, from which
+    /// back-office request ids are derived.
+    #[serde(default)]
+    pub steps: u32,
+    /// What the last hop was answered, so that a repeat of it gets the same screen.
+    #[serde(default)]
+    pub last: Option<LastHop>,
     pub hops: u32,
     /// The service entered first, for the session record.
     pub service: Option<ServiceId>,
@@ -67,6 +82,9 @@ pub enum SessionError {
     Unavailable(String),
     #[error("stored session is unreadable: {0}")]
     Corrupt(String),
+    /// The hop's lease ran out and another hop may have taken the dialogue: nothing saved.
+    #[error("the hop's lease on the dialogue was lost")]
+    LeaseLost,
 }
 
 /// Storage of live sessions. Implementations hold no state that another node could not see
@@ -76,13 +94,38 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The live session under `key`, or `None` when there is none or it has been idle for
     /// longer than the idle timeout at `now` (an idle one is left for [`Self::take_expired`]).
     async fn load(&self, key: &str, now: Millis) -> Result<Option<Session>, SessionError>;
-    /// Stores the session; it expires `idle_timeout` after `session.last_seen_ms`.
+    /// Stores the session; it expires `idle_timeout` after `session.last_seen_ms`. Hops use
+    /// [`Self::save_hop`] instead, which also checks and releases their lease.
     async fn save(&self, session: &Session) -> Result<(), SessionError>;
+    /// Claims the dialogue `key` for one hop and says what is known of it, or `None` while
+    /// another hop holds it. The lease lasts `lease_ms` unless released first. For an unknown
+    /// dialogue it counts the live dialogues of `msisdn` (0 without one).
+    async fn begin_hop(
+        &self,
+        key: &str,
+        msisdn: Option<&Msisdn>,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Option<(Lease, Found)>, SessionError>;
+    /// Saves the session the hop worked on and releases the lease;
+    /// [`SessionError::LeaseLost`] (and nothing saved) when the lease is no longer held.
+    async fn save_hop(&self, lease: Lease, session: &Session) -> Result<(), SessionError>;
+    /// Ends the dialogue: removes its session, leaves `tombstone` for the store's tombstone
+    /// time after `now`, and releases the lease.
+    async fn end_hop(
+        &self,
+        lease: Lease,
+        tombstone: &Tombstone,
+        now: Millis,
+    ) -> Result<(), SessionError>;
+    /// Releases the lease without changing anything.
+    async fn release(&self, lease: Lease) -> Result<(), SessionError>;
     /// Removes the session and returns it, if it was there. Exactly one of several
     /// concurrent callers gets it.
     async fn remove(&self, key: &str) -> Result<Option<Session>, SessionError>;
-    /// Claims up to `limit` sessions idle at `now`, removing them; each expired session is
-    /// returned to exactly one caller across all nodes, so it is recorded as abandoned once.
+    /// Claims up to `limit` sessions idle at `now`, removing them and leaving a tombstone;
+    /// each expired session is returned to exactly one caller across all nodes, so it is
+    /// recorded as abandoned once. A session a hop holds is left for a later call.
     async fn take_expired(&self, now: Millis, limit: usize) -> Result<Vec<Session>, SessionError>;
     /// Number of live sessions (for the `sessions_active` gauge).
     async fn count(&self) -> Result<u64, SessionError>;

@@ -81,6 +81,7 @@ pub fn parse_ussd(
         msisdn,
         service_code,
         input,
+        sequence: None,
         network,
     }))
 }
@@ -116,6 +117,7 @@ mod tests {
             msisdn: Msisdn::parse("255754123456", "255").unwrap(),
             service_code: service_code.into(),
             input,
+            sequence: None,
             network: network.map(Into::into),
         })
     }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 const CONTENT_TYPE: &str = "application/json";
 
-/// Only the fields the gateway uses; `Sequence` and `ClientState` are ignored because the
-/// session store, not the telco, carries our state.
+/// Only the fields the gateway uses; `ClientState` is ignored because the session store, not
+/// the telco, carries our state. `Sequence` tells a repeated hop from a new one.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Request {
@@ -24,6 +24,8 @@ struct Request {
     service_code: Option<String>,
     message: Option<String>,
     operator: Option<String>,
+    #[serde(default)]
+    sequence: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -99,8 +101,24 @@ pub fn parse_ussd(
         msisdn,
         service_code,
         input,
+        sequence: sequence(req.sequence.as_ref())?,
         network,
     }))
+}
+
+/// `Sequence` as a number or a numeric string; absent or null is no sequence.
+fn sequence(raw: Option<&serde_json::Value>) -> Result<Option<u64>, AdapterError> {
+    use serde_json::Value;
+    let parsed = match raw {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        Some(_) => None,
+    };
+    parsed.map(Some).ok_or_else(|| {
+        let shown = raw.map(|v| v.to_string()).unwrap_or_default();
+        AdapterError::bad_value("Sequence", &shown)
+    })
 }
 
 pub fn render_ussd(reply: &UssdReply) -> Response {
@@ -136,11 +154,16 @@ mod tests {
     use serde_json::json;
 
     fn hop(service_code: &str, input: UssdInput) -> UssdCallback {
+        hop_numbered(service_code, input, Some(2))
+    }
+
+    fn hop_numbered(service_code: &str, input: UssdInput, sequence: Option<u64>) -> UssdCallback {
         UssdCallback::Hop(UssdRequest {
             session_id: "h-1".into(),
             msisdn: Msisdn::parse("255754123456", "255").unwrap(),
             service_code: service_code.into(),
             input,
+            sequence,
             network: Some("vodacom".into()),
         })
     }
@@ -183,6 +206,10 @@ mod tests {
             ("input with star", request("Response", "12*34", none.clone()), Ok(hop("*152#", latest("12*34")))),
             ("empty answer", request("Response", "", none.clone()), Ok(hop("*152#", latest("")))),
             ("international number", request("Response", "1", json!({"Mobile": "+255754123456"})), Ok(hop("*152#", latest("1")))),
+            ("sequence as text", request("Response", "1", json!({"Sequence": "7"})), Ok(hop_numbered("*152#", latest("1"), Some(7)))),
+            ("no sequence", request("Response", "1", json!({"Sequence": null})), Ok(hop_numbered("*152#", latest("1"), None))),
+            ("bad sequence", request("Response", "1", json!({"Sequence": "x"})), Err(AdapterError::bad_value("Sequence", "\"x\""))),
+            ("negative sequence", request("Response", "1", json!({"Sequence": -1})), Err(AdapterError::bad_value("Sequence", "-1"))),
             ("release", request("Release", "", none.clone()), Ok(ended(SessionEndSignal::UserCancelled, true))),
             ("timeout, no number", request("Timeout", "", json!({"Mobile": null})), Ok(ended(SessionEndSignal::Timeout, false))),
             ("unknown type", request("Hangup", "", none.clone()), Err(AdapterError::bad_value("Type", "Hangup"))),

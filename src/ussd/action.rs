@@ -1,27 +1,34 @@
-//! One back-office action for a dialogue. It is called within the hop's budget; when the
-//! budget runs out first, the citizen is answered at once and the call goes on in the
-//! background (same request id), so that a control number or booking the agency does issue
-//! is recorded with its real outcome, exactly once, when the answer comes.
+//! One back-office action for a dialogue, exactly once per step of the dialogue.
+//!
+//! Its request id is derived from the step ([`TransactionId::for_step`]), so a repeated step
+//! reaches the agency with the same id and gets the same answer. Before the call, its intent
+//! is committed as a `pending` row; if that cannot be done in time the agency is not called
+//! and the citizen is told the service is unavailable. The call runs within the hop's budget;
+//! when the budget runs out first, the citizen is answered at once and the call goes on in
+//! the background, and its outcome is recorded as `late` (the citizen did not see it). A
+//! crash leaves the pending row for the reconciler.
 
 use crate::app::AppState;
 use crate::backoffice::client::{ActionCall, CallOutcome, CallReport};
-use crate::backoffice::store::{TransactionOutcome, TransactionRecord};
-use crate::backoffice::summary::summarise;
-use crate::ids::{AgencyId, ServiceId, TransactionId};
+use crate::backoffice::store::TransactionRecord;
+use crate::db::journal::Record;
+use crate::ids::{AgencyId, TransactionId};
 use crate::menus::ActionOutcome;
 use crate::sessions::Session;
 use crate::telemetry::names;
-use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::time::Duration;
 use tokio::time::Instant;
 
-/// What the transaction record takes from the dialogue.
-struct Origin {
-    service: Option<ServiceId>,
-    session_key: String,
-    created_at: DateTime<Utc>,
-}
+/// The agency was not called: the intent could not be made durable in time.
+#[derive(Debug)]
+pub struct NotCalled;
 
+/// How long after its call's own deadline a pending row becomes the reconciler's: the node
+/// that made the call has had time to record its outcome unless it stopped.
+pub const RECONCILE_MARGIN: Duration = Duration::from_secs(30);
+
+/// Runs the `call`-th action of the session's current step.
 pub async fn run(
     gw: &AppState,
     session: &Session,
@@ -29,27 +36,50 @@ pub async fn run(
     action: &str,
     params: BTreeMap<String, String>,
     hop_deadline: Instant,
-) -> ActionOutcome {
+    call: u32,
+) -> Result<ActionOutcome, NotCalled> {
     let Some(agency) = gw.agencies.get(agency_id) else {
         tracing::error!(agency = %agency_id, action, "menu calls an agency that is not registered");
-        return ActionOutcome::Failed;
+        return Ok(ActionOutcome::Failed);
     };
     let call = ActionCall {
         agency,
-        transaction: TransactionId::generate(),
+        transaction: TransactionId::for_step(&session.key, session.steps, call, action),
         action: action.to_string(),
         msisdn: session.msisdn.clone(),
         language: session.language,
         params,
     };
-    let origin = Origin {
-        service: session.service.clone(),
-        session_key: session.key.clone(),
-        created_at: Utc::now(),
-    };
-    let call_deadline = Instant::now() + gw.background_call_budget();
+    let call_budget = gw.background_call_budget();
+    let reconcile_at = chrono::Utc::now()
+        + chrono::Duration::from_std(call_budget + RECONCILE_MARGIN).unwrap_or_default();
+    let intent = TransactionRecord::intent(
+        &call,
+        session.service.clone(),
+        Some(session.key.clone()),
+        reconcile_at,
+    );
+    let committed = gw.journal().submit(Record::Intent(intent.clone()));
+    match tokio::time::timeout_at(gw.record_deadline(hop_deadline), committed).await {
+        Ok(Ok(())) => {}
+        failed => {
+            let reason = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => "intent not committed within the hop's budget".to_string(),
+            };
+            tracing::warn!(transaction = %call.transaction, action, reason, "back office not called");
+            // Whichever of the two writes lands first, the row ends settled, never pending.
+            // Accepted by the journal, written whether or not anyone waits for it.
+            drop(
+                gw.journal()
+                    .submit(Record::Transaction(intent.not_called(&reason))),
+            );
+            return Err(NotCalled);
+        }
+    }
+    let call_deadline = Instant::now() + call_budget;
     let caller = gw.clone();
-    let mut running = tokio::spawn(async move {
+    let mut running = gw.tasks.spawn(async move {
         let report = caller.backoffice.call(&call, call_deadline).await;
         (call, report)
     });
@@ -61,69 +91,59 @@ pub async fn run(
                 CallOutcome::Rejected(_) => ActionOutcome::Rejected,
                 CallOutcome::Failed { .. } => ActionOutcome::Failed,
             };
-            record(gw, &call, &origin, report).await;
-            outcome
+            record(gw, &call, &intent, &report, false, hop_deadline).await;
+            Ok(outcome)
         }
         Ok(Err(panicked)) => {
+            // The intent stays pending: the reconciler asks again with the same id.
             tracing::error!(error = %panicked, action, "back-office call task failed");
-            ActionOutcome::Failed
+            Ok(ActionOutcome::Failed)
         }
         Err(_) => {
             tracing::info!(
                 action,
                 "back-office call outlived the hop; finishing it in the background"
             );
-            let gw = gw.clone();
-            tokio::spawn(async move {
+            let gw_later = gw.clone();
+            gw.tasks.spawn(async move {
                 if let Ok((call, report)) = running.await {
-                    record(&gw, &call, &origin, report).await;
+                    let wait_until = Instant::now() + gw_later.config.record_wait();
+                    record(&gw_later, &call, &intent, &report, true, wait_until).await;
                 }
             });
-            ActionOutcome::Failed
+            Ok(ActionOutcome::Failed)
         }
     }
 }
 
-async fn record(gw: &AppState, call: &ActionCall, origin: &Origin, report: CallReport) {
-    let (outcome, error) = match &report.outcome {
-        CallOutcome::Ok(_) => (TransactionOutcome::Ok, None),
-        CallOutcome::NotFound(_) => (TransactionOutcome::NotFound, None),
-        CallOutcome::Rejected(message) => (TransactionOutcome::Rejected, message.clone()),
-        CallOutcome::Failed {
-            timed_out: true,
-            reason,
-        } => (TransactionOutcome::Timeout, Some(reason.clone())),
-        CallOutcome::Failed { reason, .. } => (TransactionOutcome::Failed, Some(reason.clone())),
-    };
-    tracing::debug!(
-        transaction = %call.transaction, agency = %call.agency.id, action = call.action,
-        outcome = outcome.as_str(), attempts = report.attempts,
-        latency_ms = report.latency.as_millis() as u64, "back-office call"
-    );
-    metrics::counter!(names::TRANSACTIONS, "action" => call.action.clone(), "outcome" => outcome.as_str())
+/// Records the outcome of `call`, waiting for its commit until `wait_until`.
+async fn record(
+    gw: &AppState,
+    call: &ActionCall,
+    intent: &TransactionRecord,
+    report: &CallReport,
+    late: bool,
+    wait_until: Instant,
+) {
+    let answered = intent.answered(report, late);
+    let outcome = answered.outcome.as_str();
+    if let CallOutcome::Failed { reason, .. } = &report.outcome {
+        tracing::warn!(
+            transaction = %call.transaction, agency = %call.agency.id, action = call.action,
+            attempts = report.attempts, reason, "back-office call failed"
+        );
+    } else {
+        tracing::debug!(
+            transaction = %call.transaction, agency = %call.agency.id, action = call.action,
+            outcome, attempts = report.attempts, late,
+            latency_ms = report.latency.as_millis() as u64, "back-office call"
+        );
+    }
+    metrics::counter!(names::TRANSACTIONS, "action" => call.action.clone(), "outcome" => outcome)
         .increment(1);
     metrics::histogram!(names::BACKOFFICE_SECONDS, "action" => call.action.clone())
         .record(report.latency.as_secs_f64());
-    let summary = match &report.outcome {
-        CallOutcome::Ok(data) => summarise(data),
-        _ => Default::default(),
-    };
-    let record = TransactionRecord {
-        id: call.transaction.clone(),
-        agency: call.agency.id.clone(),
-        service: origin.service.clone(),
-        action: call.action.clone(),
-        session_key: Some(origin.session_key.clone()),
-        msisdn: call.msisdn.clone(),
-        outcome,
-        latency_ms: report.latency.as_millis() as i64,
-        attempts: report.attempts as i32,
-        amount: summary.amount,
-        currency: summary.currency,
-        reference: summary.reference,
-        error,
-        created_at: origin.created_at,
-        completed_at: Utc::now(),
-    };
-    gw.record_transaction(record).await;
+    let what = call.transaction.to_string();
+    gw.record(Record::Transaction(answered), &what, wait_until)
+        .await;
 }

@@ -1,7 +1,9 @@
 //! Turning a hop's input, as the adapter reported it, into the inputs the menu has not seen
 //! yet. Telcos differ (cumulative `1*2*3` text, latest input only, direct-dial suffixes on the
-//! dial string); after this module every hop is a list of new inputs applied in order.
+//! dial string); after this module every hop is a list of new inputs applied in order, or a
+//! repeat of an answered hop that is answered again without applying anything.
 
+use crate::sessions::LastHop;
 use crate::ussd::request::UssdInput;
 
 /// The inputs a direct dial carries after the root code: `*152*00*1*2#` under `*152*00#`
@@ -26,43 +28,88 @@ pub fn split_dial_string(dialled: &str, root_code: &str) -> Option<Vec<String>> 
     )
 }
 
-/// The new inputs of this hop and the new value of what the session has consumed.
+/// What a hop of a live dialogue brings, compared with what the dialogue has consumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// Inputs to apply, and the new value of what the session has consumed.
+    New {
+        inputs: Vec<String>,
+        consumed: String,
+    },
+    /// The last answered hop again (a telco's retry or a duplicate delivery): answer the
+    /// same screen, apply nothing.
+    Duplicate,
+    /// Older than the last answered hop (a late or replayed delivery): answer the current
+    /// screen, apply nothing.
+    Stale,
+}
+
+/// Classifies a hop of a dialogue that has consumed `consumed` and was last answered `last`.
 ///
-/// `consumed` is the cumulative text the session has already applied (empty before any
-/// input). For `Cumulative` text, whatever extends `consumed` past a `*` is ONE input even if
-/// it contains `*` (a citizen may type one); only on the session's first hop does the text
-/// split on `*`, because there it is a direct-dial extension (`*152*00*1*2#` → `1*2`).
-pub fn new_inputs(input: &UssdInput, consumed: &str, first_hop: bool) -> (Vec<String>, String) {
+/// A telco's hop counter (`sequence`) decides when both sides have one. Otherwise cumulative
+/// text equal to what was consumed repeats the last hop; text that extends it past a `*`
+/// brings ONE input even if it contains `*` (a citizen may type one); anything else (a
+/// prefix, i.e. an older text, or text that does not extend it) is stale.
+pub fn classify(
+    input: &UssdInput,
+    sequence: Option<u64>,
+    consumed: &str,
+    last: Option<&LastHop>,
+) -> Replay {
+    if let (Some(seq), Some(last_seq)) = (sequence, last.and_then(|l| l.sequence)) {
+        if seq == last_seq {
+            return Replay::Duplicate;
+        }
+        if seq < last_seq {
+            return Replay::Stale;
+        }
+    }
+    let new = |input: &str, consumed: &str| Replay::New {
+        inputs: vec![input.to_string()],
+        consumed: consumed.to_string(),
+    };
     match input {
-        UssdInput::Dial => (Vec::new(), consumed.to_string()),
+        UssdInput::Dial if last.is_some() => Replay::Duplicate,
+        UssdInput::Dial => Replay::New {
+            inputs: Vec::new(),
+            consumed: consumed.to_string(),
+        },
         // Nothing needs a record of latest-input hops; keeping none keeps the session small.
-        UssdInput::Latest(text) => (vec![strip_hash(text).to_string()], consumed.to_string()),
+        UssdInput::Latest(text) => new(strip_hash(text), consumed),
         UssdInput::Cumulative(text) => {
             let text = strip_hash(text);
-            if first_hop && consumed.is_empty() {
-                let inputs = text
-                    .split('*')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                return (inputs, text.to_string());
+            if text == consumed {
+                return Replay::Duplicate;
             }
-            let new = if consumed.is_empty() {
-                text
-            } else if text == consumed {
-                // The telco repeated the last text: nothing new was typed, i.e. an empty answer.
-                ""
-            } else if let Some(rest) = text
+            if consumed.is_empty() {
+                return new(text, text);
+            }
+            match text
                 .strip_prefix(consumed)
                 .and_then(|r| r.strip_prefix('*'))
             {
-                rest
-            } else {
-                // Text that does not extend what we saw (a telco quirk): trust its last part.
-                text.rsplit('*').next().unwrap_or(text)
-            };
-            (vec![new.to_string()], text.to_string())
+                Some(rest) => new(rest, text),
+                None => Replay::Stale,
+            }
         }
+    }
+}
+
+/// The inputs the first hop of a dialogue carries beyond its dial string, and what it has
+/// consumed: cumulative text there is a direct-dial extension (`*152*00*1*2#` → `1*2`), so it
+/// splits on `*`.
+pub fn first_inputs(input: &UssdInput) -> (Vec<String>, String) {
+    match input {
+        UssdInput::Cumulative(text) => {
+            let text = strip_hash(text);
+            let inputs = text
+                .split('*')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            (inputs, text.to_string())
+        }
+        UssdInput::Dial | UssdInput::Latest(_) => (Vec::new(), String::new()),
     }
 }
 
@@ -99,39 +146,64 @@ mod tests {
     }
 
     #[test]
-    fn hops_yield_only_what_is_new() {
+    fn hops_are_new_repeated_or_stale() {
         let cum = |t: &str| UssdInput::Cumulative(t.into());
         let latest = |t: &str| UssdInput::Latest(t.into());
-        // (name, input, consumed, first hop, new inputs, new consumed)
-        type Case<'a> = (&'a str, UssdInput, &'a str, bool, &'a [&'a str], &'a str);
+        let answered = |sequence| LastHop {
+            sequence,
+            screen: "Maji".into(),
+            ends: false,
+        };
+        let new = |inputs: &[&str], consumed: &str| Replay::New {
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            consumed: consumed.to_string(),
+        };
+        let at = answered(None);
+        let seq3 = answered(Some(3));
+        let seq1 = answered(Some(1));
+        // (name, input, sequence, consumed, last answered hop, verdict)
+        type Case<'a> = (
+            &'a str,
+            UssdInput,
+            Option<u64>,
+            &'a str,
+            Option<&'a LastHop>,
+            Replay,
+        );
         #[rustfmt::skip]
         let cases: Vec<Case> = vec![
-            ("dial", UssdInput::Dial, "", true, &[], ""),
-            ("first hop, empty text", cum(""), "", true, &[], ""),
-            ("first hop, direct dial", cum("1*2"), "", true, &["1", "2"], "1*2"),
-            ("second hop after a plain dial", cum("1"), "", false, &["1"], "1"),
-            ("later hop", cum("1*2*12345678"), "1*2", false, &["12345678"], "1*2*12345678"),
-            ("input containing a star", cum("1*2*12*34"), "1*2", false, &["12*34"], "1*2*12*34"),
-            ("star input on second hop", cum("12*34"), "", false, &["12*34"], "12*34"),
-            ("repeated text is an empty answer", cum("1*2"), "1*2", false, &[""], "1*2"),
-            ("empty answer sent as trailing star", cum("1*"), "1", false, &[""], "1*"),
-            ("after an empty answer", cum("1**4"), "1*", false, &["4"], "1**4"),
-            ("telco appends #", cum("1*2*3#"), "1*2", false, &["3"], "1*2*3"),
-            ("first hop with #", cum("1*2#"), "", true, &["1", "2"], "1*2"),
-            ("text that does not extend consumed", cum("7*9"), "1*2", false, &["9"], "7*9"),
-            ("prefix without a star boundary", cum("1*23"), "1*2", false, &["23"], "1*23"),
-            ("latest, first", latest("1"), "", false, &["1"], ""),
-            ("latest, later", latest("12345678"), "", false, &["12345678"], ""),
-            ("latest with #", latest("3#"), "", false, &["3"], ""),
-            ("latest with star", latest("12*34"), "", false, &["12*34"], ""),
+            ("second hop after a plain dial", cum("1"), None, "", Some(&at), new(&["1"], "1")),
+            ("later hop", cum("1*2*12345678"), None, "1*2", Some(&at), new(&["12345678"], "1*2*12345678")),
+            ("input containing a star", cum("1*2*12*34"), None, "1*2", Some(&at), new(&["12*34"], "1*2*12*34")),
+            ("star input on second hop", cum("12*34"), None, "", Some(&at), new(&["12*34"], "12*34")),
+            ("empty answer sent as trailing star", cum("1*"), None, "1", Some(&at), new(&[""], "1*")),
+            ("after an empty answer", cum("1**4"), None, "1*", Some(&at), new(&["4"], "1**4")),
+            ("telco appends #", cum("1*2*3#"), None, "1*2", Some(&at), new(&["3"], "1*2*3")),
+            ("the same text again", cum("1*2"), None, "1*2", Some(&at), Replay::Duplicate),
+            ("the dial again", cum(""), None, "", Some(&at), Replay::Duplicate),
+            ("an older text", cum("1"), None, "1*2", Some(&at), Replay::Stale),
+            ("text that does not extend consumed", cum("7*9"), None, "1*2", Some(&at), Replay::Stale),
+            ("prefix without a star boundary", cum("1*23"), None, "1*2", Some(&at), Replay::Stale),
+            ("latest, next sequence", latest("1"), Some(4), "", Some(&seq3), new(&["1"], "")),
+            ("latest with #", latest("3#"), Some(4), "", Some(&seq3), new(&["3"], "")),
+            ("latest with star", latest("12*34"), Some(4), "", Some(&seq3), new(&["12*34"], "")),
+            ("same sequence", latest("1"), Some(3), "", Some(&seq3), Replay::Duplicate),
+            ("older sequence", latest("1"), Some(2), "", Some(&seq3), Replay::Stale),
+            ("latest without sequence", latest("1"), None, "", Some(&seq3), new(&["1"], "")),
+            ("initiation again", UssdInput::Dial, Some(1), "", Some(&seq1), Replay::Duplicate),
         ];
-        for (name, input, consumed, first_hop, want, want_consumed) in cases {
-            let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-            assert_eq!(
-                new_inputs(&input, consumed, first_hop),
-                (want, want_consumed.to_string()),
-                "{name}"
-            );
+        for (name, input, sequence, consumed, last, want) in cases {
+            assert_eq!(classify(&input, sequence, consumed, last), want, "{name}");
         }
+    }
+
+    #[test]
+    fn first_hops_split_a_direct_dial() {
+        let cum = |t: &str| UssdInput::Cumulative(t.into());
+        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(first_inputs(&UssdInput::Dial), (own(&[]), String::new()));
+        assert_eq!(first_inputs(&cum("")), (own(&[]), String::new()));
+        assert_eq!(first_inputs(&cum("1*2")), (own(&["1", "2"]), "1*2".into()));
+        assert_eq!(first_inputs(&cum("1*2#")), (own(&["1", "2"]), "1*2".into()));
     }
 }

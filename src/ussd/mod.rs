@@ -3,11 +3,14 @@
 //! - `request`: the adapter-neutral types every wire format is parsed into.
 //! - `input`: turning cumulative or latest input and dial strings into new inputs.
 //! - `hop`: one hop from loading the session to the reply.
-//! - `action`: one back-office call, finished in the background if it outlives its hop.
+//! - `action`: one back-office call per step, exactly once: derived request id, durable
+//!   intent, finished in the background if it outlives its hop.
+//! - `ends`: the telco's notices that a dialogue is over.
 //! - `notices`: the few screens the engine itself shows (unavailable, unknown code).
 //! - `store`: the durable record of each dialogue's outcome.
 
 mod action;
+mod ends;
 pub mod hop;
 pub mod input;
 pub mod notices;
@@ -71,10 +74,12 @@ async fn callback(
         })?;
     match callback {
         UssdCallback::Ended {
-            session_id, signal, ..
+            session_id,
+            msisdn,
+            signal,
         } => {
             let key = session_key(&telco.id, &session_id);
-            gw.end_by_telco(&key, signal).await;
+            ends::end_by_telco(&gw, &key, msisdn.as_ref(), signal).await;
             Ok(format.render_ended_ack())
         }
         UssdCallback::Hop(request) => {

@@ -13,6 +13,14 @@ pub enum Notice {
     TooFast,
     /// An answer arrived for a dialogue that is over (idle too long, or lost).
     SessionExpired,
+    /// A hop arrived for a dialogue that has ended.
+    DialogueOver,
+    /// The previous hop of this dialogue is still being answered.
+    Busy,
+    /// The hop names another number than the dialogue it claims to continue.
+    CannotContinue,
+    /// The number already holds as many live dialogues as it may.
+    TooManyDialogues,
 }
 
 pub fn notice(kind: Notice, language: Language) -> &'static str {
@@ -35,6 +43,28 @@ pub fn notice(kind: Notice, language: Language) -> &'static str {
         }
         (Notice::SessionExpired, false) => {
             "This session has timed out. Please dial the service code again."
+        }
+        (Notice::DialogueOver, true) => {
+            "Kipindi hiki kimekwisha. Tafadhali piga tena namba ya huduma."
+        }
+        (Notice::DialogueOver, false) => {
+            "This session has ended. Please dial the service code again."
+        }
+        (Notice::Busy, true) => "Ombi lako bado linashughulikiwa. Tafadhali subiri kidogo.",
+        (Notice::Busy, false) => {
+            "Your previous request is still being processed. Please wait a moment."
+        }
+        (Notice::CannotContinue, true) => {
+            "Samahani, kipindi hiki hakiwezi kuendelea. Tafadhali piga tena namba ya huduma."
+        }
+        (Notice::CannotContinue, false) => {
+            "Sorry, this session cannot continue. Please dial the service code again."
+        }
+        (Notice::TooManyDialogues, true) => {
+            "Una vipindi vingi vilivyo wazi. Tafadhali maliza kimoja kisha ujaribu tena."
+        }
+        (Notice::TooManyDialogues, false) => {
+            "You have too many open sessions. Please finish one and try again."
         }
         (Notice::TooFast, true) => {
             "Maombi mengi mno kwa muda mfupi. Tafadhali subiri kidogo kisha ujaribu tena."

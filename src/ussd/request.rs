@@ -13,6 +13,9 @@ pub struct UssdRequest {
     /// suffixes (`*152*00*1*2#`) that the gateway turns into inputs.
     pub service_code: String,
     pub input: UssdInput,
+    /// The telco's count of this hop within the dialogue, when its format has one
+    /// (Hubtel's `Sequence`): it tells a repeated or late hop from a new one.
+    pub sequence: Option<u64>,
     /// The mobile network the telco reports (`63902`), when it does.
     pub network: Option<String>,
 }

@@ -115,7 +115,8 @@ pub async fn insert_session_record(db: &Db, record: &SessionRecord) -> Result<()
 }
 
 /// Records many dialogues with one multi-row INSERT (split only past the bind-parameter
-/// limit, about 3,000 rows). Returns how many rows were written.
+/// limit, about 3,000 rows); a dialogue already recorded is skipped, so a retried write does
+/// not record it twice. Returns how many rows were written.
 pub async fn insert_session_records(db: &Db, records: &[SessionRecord]) -> Result<u64, DbError> {
     let mut inserted = 0;
     for chunk in records.chunks(rows_per_statement(COLUMN_COUNT)) {
@@ -133,6 +134,7 @@ pub async fn insert_session_records(db: &Db, records: &[SessionRecord]) -> Resul
                     .push_bind(Timestamp(r.ended_at))
                     .push_bind(r.duration_ms);
             });
+            qb.push(" ON CONFLICT (session_key) DO NOTHING");
             qb.build().execute(pool).await.map(|r| r.rows_affected())
         })
         .op("insert_session_records")?;

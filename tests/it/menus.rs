@@ -45,6 +45,8 @@ pub fn session() -> Session {
         history: vec![],
         vars: BTreeMap::new(),
         consumed: String::new(),
+        steps: 0,
+        last: None,
         hops: 0,
         service: None,
         started_at_ms: 0,

@@ -4,7 +4,7 @@
 use mgov::ids::{ServiceId, TelcoId};
 use mgov::language::Language;
 use mgov::msisdn::Msisdn;
-use mgov::sessions::{Location, Millis, Session, SessionStore};
+use mgov::sessions::{LastHop, Location, Millis, Session, SessionStore};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -76,6 +76,12 @@ fn session(key: &str, last_seen_ms: Millis) -> Session {
             ),
         ]),
         consumed: "5*12345678".to_string(),
+        steps: 2,
+        last: Some(LastHop {
+            sequence: Some(3),
+            screen: "Bili: TZS 15,000.00\n1. Lipa".to_string(),
+            ends: false,
+        }),
         hops: 3,
         service: Some(maji.clone()),
         started_at_ms: last_seen_ms - 20_000,
@@ -332,6 +338,7 @@ mod redis_only {
             redis.keys().await,
             [
                 format!("{p}deadlines"),
+                format!("{p}n:255754123456"),
                 format!("{p}s:t:a"),
                 format!("{p}s:t:b")
             ]
@@ -349,9 +356,11 @@ mod redis_only {
             ["t:b"]
         );
         assert_eq!(store.count().await.unwrap(), 0);
-        assert!(
-            redis.keys().await.is_empty(),
-            "the deadline set is empty, so Redis drops it"
+        // The deadline set is empty, so Redis drops it; `t:b` leaves a tombstone, and the
+        // vanished `t:a` stays in its number's set until that set's own TTL or the next count.
+        assert_eq!(
+            redis.keys().await,
+            [format!("{p}n:255754123456"), format!("{p}t:t:b")]
         );
         redis.cleanup().await;
     }

@@ -7,7 +7,7 @@ use mgov::agencies::store::{
 };
 use mgov::agencies::Agency;
 use mgov::backoffice::store::{
-    count_transactions_by_outcome, get_transaction, insert_transaction, insert_transactions,
+    count_transactions_by_outcome, get_transaction, insert_transaction, write_outcomes,
     TransactionOutcome, TransactionRecord,
 };
 use mgov::db::citizens::{get_language, set_language};
@@ -233,17 +233,18 @@ async fn a_repeated_transaction_id_is_stored_once(db: Db) {
 }
 
 async fn five_hundred_transactions_in_one_batch(db: Db) {
+    let settled = &TransactionOutcome::ALL[1..];
     let records: Vec<TransactionRecord> = (0..500)
         .map(|i| TransactionRecord {
-            outcome: TransactionOutcome::ALL[i % 5],
+            outcome: settled[i % 5],
             latency_ms: i as i64,
             ..transaction(Some(&format!("{i}.{:02}", i % 100)))
         })
         .collect();
-    assert_eq!(insert_transactions(&db, &[]).await.unwrap(), 0);
-    assert_eq!(insert_transactions(&db, &records).await.unwrap(), 500);
+    assert_eq!(write_outcomes(&db, &[]).await.unwrap(), 0);
+    assert_eq!(write_outcomes(&db, &records).await.unwrap(), 500);
     assert_eq!(
-        insert_transactions(&db, &records).await.unwrap(),
+        write_outcomes(&db, &records).await.unwrap(),
         0,
         "ids already stored"
     );

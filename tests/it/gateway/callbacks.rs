@@ -142,12 +142,13 @@ async fn malformed_callbacks_get_a_4xx_with_a_reason() {
 async fn telcos_end_notices_are_recorded() {
     let gw = production().await;
     let (user, secret) = gw.credentials["africastalking"].clone();
-    let mut phone = gw.phone(WireFormat::AfricasTalking, &msisdn());
+    let number = msisdn();
+    let mut phone = gw.phone(WireFormat::AfricasTalking, &number);
     phone.dial("*152*00#").await.unwrap();
     let notice = [
         ("sessionId", phone.session_id().to_string()),
         ("serviceCode", "*152*00#".into()),
-        ("phoneNumber", "+255754000111".into()),
+        ("phoneNumber", format!("+{number}")),
         ("networkCode", "63902".into()),
         ("status", "Incomplete".into()),
         ("hopsCount", "1".into()),
@@ -163,11 +164,12 @@ async fn telcos_end_notices_are_recorded() {
         .unwrap();
     assert_eq!(ack.status(), StatusCode::OK);
 
-    let mut hubtel = gw.phone(WireFormat::Hubtel, &msisdn());
+    let number = msisdn();
+    let mut hubtel = gw.phone(WireFormat::Hubtel, &number);
     hubtel.dial("*152*00#").await.unwrap();
     let (user, secret) = gw.credentials["hubtel"].clone();
     let release = serde_json::json!({
-        "Type": "Release", "Mobile": "255754000222", "SessionId": hubtel.session_id(),
+        "Type": "Release", "Mobile": number, "SessionId": hubtel.session_id(),
         "ServiceCode": "*152*00#", "Message": "", "Operator": "vodacom", "Sequence": 2,
     });
     let ack = gw

@@ -142,7 +142,11 @@ pub fn transaction(amount: Option<&str>) -> TransactionRecord {
         reference: Some("991234567890".into()),
         error: None,
         created_at,
-        completed_at: created_at + Duration::milliseconds(840),
+        completed_at: Some(created_at + Duration::milliseconds(840)),
+        language: None,
+        params: None,
+        late: false,
+        reconcile_at: None,
     }
 }
 
