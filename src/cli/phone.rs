@@ -43,13 +43,13 @@ pub struct Screen {
     pub ends: bool,
 }
 
+#[derive(Clone)]
 pub struct Phone {
     settings: PhoneSettings,
     http: reqwest::Client,
     session_id: String,
     dialled: String,
     typed: Vec<String>,
-    sequence: u32,
 }
 
 impl Phone {
@@ -60,7 +60,6 @@ impl Phone {
             session_id: String::new(),
             dialled: String::new(),
             typed: Vec::new(),
-            sequence: 0,
         }
     }
 
@@ -69,13 +68,30 @@ impl Phone {
         self.session_id = format!("ph-{}", ulid::Ulid::new());
         self.dialled = code.to_string();
         self.typed.clear();
-        self.sequence = 0;
-        self.send(None).await
+        self.send_hop(0).await
     }
 
     pub async fn press(&mut self, key: &str) -> Result<Screen, PhoneError> {
         self.typed.push(key.to_string());
-        self.send(Some(key)).await
+        self.send_hop(self.typed.len()).await
+    }
+
+    /// Sends the last hop again, as a telco that retries or delivers twice does.
+    pub async fn resend(&self) -> Result<Screen, PhoneError> {
+        self.send_hop(self.typed.len()).await
+    }
+
+    /// Sends hop `hop` of this dialogue again as it was first sent: 0 is the dial, `k` the
+    /// hop carrying the `k`-th input (a late or replayed delivery when `k` is not the last).
+    pub async fn send_hop(&self, hop: usize) -> Result<Screen, PhoneError> {
+        self.send(hop.min(self.typed.len())).await
+    }
+
+    /// The same dialogue under another number: a telco that reuses a session id.
+    pub fn as_number(&self, msisdn: &str) -> Phone {
+        let mut other = self.clone();
+        other.settings.msisdn = msisdn.to_string();
+        other
     }
 
     /// Sends the next hops to another gateway node, as a load balancer may.
@@ -87,8 +103,9 @@ impl Phone {
         &self.session_id
     }
 
-    async fn send(&mut self, input: Option<&str>) -> Result<Screen, PhoneError> {
-        self.sequence += 1;
+    /// Sends the hop that carries the first `typed` inputs; Hubtel numbers it `typed + 1`.
+    async fn send(&self, typed: usize) -> Result<Screen, PhoneError> {
+        let input = typed.checked_sub(1).map(|last| self.typed[last].as_str());
         let s = &self.settings;
         let url = format!("{}/ussd/{}", s.url.trim_end_matches('/'), s.telco);
         let mut request = self.http.post(&url);
@@ -104,12 +121,12 @@ impl Phone {
                 request.json(&serde_json::json!({
                     "Type": kind, "Mobile": s.msisdn, "SessionId": self.session_id,
                     "ServiceCode": self.dialled, "Message": message, "Operator": "vodacom",
-                    "Sequence": self.sequence, "ClientState": "",
+                    "Sequence": typed + 1, "ClientState": "",
                 }))
             }
             WireFormat::AfricasTalking => {
                 let (service_code, text) =
-                    africastalking_text(&self.dialled, &s.root_code, &self.typed);
+                    africastalking_text(&self.dialled, &s.root_code, &self.typed[..typed]);
                 request.form(&[
                     ("sessionId", self.session_id.as_str()),
                     ("serviceCode", service_code.as_str()),

@@ -3,6 +3,8 @@
 
 mod aggregator;
 mod callbacks;
+mod durability;
+mod exactly_once;
 mod faults;
 mod journeys;
 mod nodes;

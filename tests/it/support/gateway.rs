@@ -61,12 +61,37 @@ pub async fn production() -> TestGateway {
     production_with(simulator::Settings::default(), |_| {}).await
 }
 
-/// Postgres + Redis, with telcos and agencies registered through the same store calls
-/// `mgov telcos add` and `mgov agencies add` make.
-pub async fn production_with(
-    mut backoffice: simulator::Settings,
-    adjust: impl FnOnce(&mut Config),
-) -> TestGateway {
+/// A production world before any gateway runs in it: a fresh Postgres database with telcos
+/// and agencies registered as an operator would, a Redis prefix, and the back-office
+/// simulator as a separate HTTP server.
+pub struct ProductionWorld {
+    pub database_url: String,
+    pub redis: TestRedis,
+    /// HTTP Basic credentials per telco id.
+    pub credentials: HashMap<String, (String, String)>,
+}
+
+impl ProductionWorld {
+    /// The settings a gateway of this world runs with.
+    pub fn config(&self) -> Config {
+        let mut config = base_config();
+        config.database_url = Some(Secret::new(self.database_url.clone()));
+        config.redis_url = Some(Secret::new(self.redis.url.clone()));
+        config.redis_prefix = self.redis.prefix.clone();
+        config
+    }
+
+    /// Deletes the world's Redis keys and drops its database.
+    pub async fn clean_up(self) {
+        self.redis.cleanup().await;
+        let db = mgov::db::Db::connect(&self.database_url).await.unwrap();
+        drop_postgres(db, &self.database_url).await;
+    }
+}
+
+/// Registers telcos and agencies through the same store calls `mgov telcos add` and
+/// `mgov agencies add` make.
+pub async fn production_world(mut backoffice: simulator::Settings) -> ProductionWorld {
     let (db, url) = fresh_postgres().await;
     let signing_secret = generate_secret().0;
     backoffice.secret = Some(signing_secret.clone());
@@ -111,17 +136,25 @@ pub async fn production_with(
             .unwrap();
     }
     db.close().await;
-    let redis = TestRedis::new();
-    let mut config = base_config();
-    let url_for_drop = url.clone();
-    config.database_url = Some(Secret::new(url));
-    config.redis_url = Some(Secret::new(redis.url.clone()));
-    config.redis_prefix = redis.prefix.clone();
+    ProductionWorld {
+        database_url: url,
+        redis: TestRedis::new(),
+        credentials,
+    }
+}
+
+/// Postgres + Redis, with telcos and agencies registered as an operator would.
+pub async fn production_with(
+    backoffice: simulator::Settings,
+    adjust: impl FnOnce(&mut Config),
+) -> TestGateway {
+    let world = production_world(backoffice).await;
+    let mut config = world.config();
     adjust(&mut config);
     config.validate().expect("test settings are valid");
     let running = spawn(config).await.expect("the production gateway starts");
-    let mut gw = TestGateway::new(running, credentials, Some(redis), None);
-    gw.postgres_url = Some(url_for_drop);
+    let mut gw = TestGateway::new(running, world.credentials, Some(world.redis), None);
+    gw.postgres_url = Some(world.database_url);
     gw
 }
 
@@ -146,18 +179,12 @@ impl TestGateway {
 
     /// A phone on the telco named after its wire format (`africastalking` or `hubtel`).
     pub fn phone(&self, format: WireFormat, msisdn: &str) -> Phone {
-        let telco = format.as_str().to_string();
-        Phone::new(
-            PhoneSettings {
-                url: self.base_url.clone(),
-                credentials: self.credentials.get(&telco).cloned(),
-                telco,
-                format,
-                msisdn: msisdn.to_string(),
-                root_code: "*152*00#".into(),
-            },
-            self.http.clone(),
-        )
+        phone_at(&self.base_url, &self.credentials, format, msisdn)
+    }
+
+    /// The test's own Postgres database, on the production pair.
+    pub fn database_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -177,6 +204,27 @@ impl TestGateway {
             drop_postgres(db, url).await;
         }
     }
+}
+
+/// A phone calling the gateway at `url` on the telco named after its wire format.
+pub fn phone_at(
+    url: &str,
+    credentials: &HashMap<String, (String, String)>,
+    format: WireFormat,
+    msisdn: &str,
+) -> Phone {
+    let telco = format.as_str().to_string();
+    Phone::new(
+        PhoneSettings {
+            url: url.to_string(),
+            credentials: credentials.get(&telco).cloned(),
+            telco,
+            format,
+            msisdn: msisdn.to_string(),
+            root_code: "*152*00#".into(),
+        },
+        reqwest::Client::new(),
+    )
 }
 
 /// A fresh phone number per test, so the per-number rate limit never couples tests.

@@ -1,3 +1,4 @@
 pub mod db;
 pub mod gateway;
+pub mod process;
 pub mod redis;

@@ -1,5 +1,6 @@
 //! The durable-store contract: every case runs on Postgres (`store::postgres::*`, a fresh
-//! database each) and on SQLite (`store::sqlite::*`, a temporary file each).
+//! database each) and on SQLite (`store::sqlite::*`, a temporary file each). The transaction
+//! log's intents and their reconciliation are in `intents`.
 
 use crate::support::db::{agency, msisdn, session, transaction};
 use mgov::agencies::store::{
@@ -51,6 +52,8 @@ macro_rules! contract {
         }
     };
 }
+
+mod intents;
 
 contract!(
     migrating_twice_is_harmless,

@@ -1,4 +1,5 @@
 //! The session-store contract: every backend runs the same tests (`memory::*`, `redis::*`).
+//! The hop cases (leases, tombstones, a number's dialogues) are in `leases`.
 //! Expiry is driven by explicit `now` values, never by sleeping.
 
 use mgov::ids::{ServiceId, TelcoId};
@@ -37,6 +38,8 @@ macro_rules! contract {
     };
 }
 
+mod leases;
+
 contract!(
     round_trip_keeps_every_field,
     missing_key_is_none,
@@ -50,7 +53,7 @@ contract!(
     ping_answers,
 );
 
-fn session(key: &str, last_seen_ms: Millis) -> Session {
+pub(crate) fn session(key: &str, last_seen_ms: Millis) -> Session {
     let maji = ServiceId::parse("maji").unwrap();
     let at = |state: &str| Location::Service {
         service: maji.clone(),
