@@ -6,12 +6,14 @@
 //! - [`app`]: builds the shared state (stores, menus, clients) and serves HTTP.
 //! - [`http`]: router assembly and operator endpoints (`/healthz`, `/readyz`, `/metrics`).
 //! - [`telcos`]: telco records, callback authentication, one adapter per wire format.
-//! - [`ussd`]: the hop handler and the engine that walks menus.
-//! - [`sessions`]: live dialogue state, in Redis or in-process.
+//! - [`ussd`]: the hop handler: repeats and late hops, back-office calls exactly once, ends.
+//! - [`sessions`]: live dialogue state, hop leases and tombstones, in Redis or in-process.
 //! - [`menus`]: menu files: parsing, checking, templates and screen rendering.
-//! - [`backoffice`]: signed calls to agencies' back offices, and the transaction log.
+//! - [`backoffice`]: signed calls to agencies' back offices, the transaction log with its
+//!   pending intents, and the reconciler that finishes them.
 //! - [`agencies`]: agency records and their back-office settings.
-//! - [`db`]: the durable store (Postgres or SQLite) and its migrations.
+//! - [`db`]: the durable store (Postgres or SQLite), its migrations, and the journal that
+//!   group-commits records and never drops one.
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
