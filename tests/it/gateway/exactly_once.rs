@@ -207,6 +207,33 @@ async fn a_lost_session_replays_with_the_same_request_ids(gw: TestGateway) {
     gw.stop().await;
 }
 
+/// A number may hold `max_dialogues_per_number` live dialogues; one more is refused with a
+/// clear screen until one of them ends.
+async fn a_number_holds_a_few_dialogues_at_most(gw: TestGateway, format: WireFormat) {
+    let number = msisdn();
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut phone = gw.phone(format, &number);
+        assert!(!phone.dial("*152*00#").await.unwrap().ends);
+        open.push(phone);
+    }
+    let mut fourth = gw.phone(format, &number);
+    let refused = fourth.dial("*152*00#").await.unwrap();
+    assert!(
+        refused.ends && refused.text.contains("vipindi vingi"),
+        "{refused:?}"
+    );
+    let other = gw.phone(format, &msisdn()).dial("*152*00#").await.unwrap();
+    assert!(!other.ends, "another number is not affected: {other:?}");
+    // Ending one (an unknown account ends the dialogue) frees a place.
+    let mut first = open.remove(0);
+    first.press("1").await.unwrap();
+    first.press("1").await.unwrap();
+    assert!(first.press("01234567").await.unwrap().ends);
+    assert!(!fourth.dial("*152*00#").await.unwrap().ends);
+    gw.stop().await;
+}
+
 macro_rules! on_both_pairs {
     ($($case:ident),* $(,)?) => {
         mod on_redis_and_postgres {
@@ -249,6 +276,7 @@ on_both_pairs!(
     retries_after_the_answer,
     duplicates_and_late_hops_mid_dialogue,
     a_session_id_reused_by_another_phone,
+    a_number_holds_a_few_dialogues_at_most,
 );
 
 #[tokio::test]
