@@ -11,7 +11,7 @@ use super::{Format, Settings};
 
 /// A request body for the gateway's callback.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Body {
+pub enum Body {
     /// `application/x-www-form-urlencoded` (Africa's Talking).
     Form(Vec<(&'static str, String)>),
     /// `application/json` (Hubtel).
@@ -52,11 +52,11 @@ pub(crate) struct Ending<'a> {
 
 /// A screen the gateway sent back.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Screen {
-    pub(crate) text: String,
-    pub(crate) ends: bool,
+pub struct Screen {
+    pub text: String,
+    pub ends: bool,
     /// Hubtel's `ClientState`, to echo on the next request.
-    pub(crate) client_state: String,
+    pub client_state: String,
 }
 
 /// Why a hop produced no screen. The handset sees the session end in every case.
@@ -109,8 +109,9 @@ impl fmt::Display for HopError {
 impl std::error::Error for HopError {}
 
 /// The request for the dialogue's next hop: the dial when nothing is typed yet, otherwise the
-/// latest input. Sends the dialogue as it stands; the caller counts the hop afterwards.
-pub(crate) fn hop(settings: &Settings, dialogue: &Dialogue) -> Body {
+/// latest input. Sends the dialogue as it stands; the caller counts the hop afterwards
+/// ([`Dialogue::answered`]).
+pub fn hop(settings: &Settings, dialogue: &Dialogue) -> Body {
     match settings.format {
         Format::AfricasTalking => Body::Form(vec![
             ("sessionId", dialogue.session_id.clone()),
@@ -173,7 +174,7 @@ fn hubtel(settings: &Settings, dialogue: &Dialogue, kind: &str, message: &str) -
 
 /// Reads the gateway's answer: a 2xx with `CON`/`END` (Africa's Talking) or the JSON reply
 /// (Hubtel). Anything else ends the session, as the real platforms do.
-pub(crate) fn parse_reply(format: Format, status: u16, body: &str) -> Result<Screen, HopError> {
+pub fn parse_reply(format: Format, status: u16, body: &str) -> Result<Screen, HopError> {
     if !(200..300).contains(&status) {
         return Err(HopError::Status(status));
     }
