@@ -56,7 +56,7 @@ use tokio::time::{interval, MissedTickBehavior};
 pub use crate::backoffice::Latency;
 pub use chaos::Chaos;
 pub use dialogue::{new_session_id, Dialogue};
-pub use wire::{hop as hop_request, parse_reply, Body, HopError, Screen};
+pub use wire::{hop as hop_request, parse_reply, post, Body, HopError, Raw, Screen};
 
 use platform::Platform;
 

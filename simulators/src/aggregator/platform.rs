@@ -16,10 +16,10 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tokio::time::{sleep_until, timeout, Instant};
 
-use super::chaos::{self, Event, Plan, Raw, Transport};
+use super::chaos::{self, Event, Plan, Transport};
 use super::dialogue::{new_session_id, Dialogue};
 use super::stats::{Ended, Stats};
-use super::wire::{self, Body, EndCause, Ending, HopError, Screen};
+use super::wire::{self, Body, EndCause, Ending, HopError, Raw, Screen};
 use super::Settings;
 
 /// What a handset shows when the network fails it, whatever the cause.
@@ -203,22 +203,15 @@ impl Platform {
         (reply, played.event)
     }
 
-    async fn post(&self, body: &Body) -> Result<(u16, String), HopError> {
+    async fn post(&self, body: &Body) -> Result<Raw, HopError> {
         let settings = &self.settings;
-        let mut request = self.http.post(&settings.gateway_url);
-        if settings.username.is_some() || settings.secret.is_some() {
+        let credentials = (settings.username.is_some() || settings.secret.is_some()).then(|| {
             let username = settings.username.as_deref().unwrap_or_default();
-            request = request.basic_auth(username, settings.secret.as_deref());
-        }
-        request = match body {
-            Body::Form(fields) => request.form(fields),
-            Body::Json(value) => request.json(value),
-        };
-        let unreachable = |error: reqwest::Error| HopError::Unreachable(error.to_string());
-        let response = request.send().await.map_err(unreachable)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(unreachable)?;
-        Ok((status, text))
+            (username, settings.secret.as_deref())
+        });
+        wire::post(&self.http, &settings.gateway_url, credentials, body)
+            .await
+            .map_err(|error| HopError::Unreachable(error.to_string()))
     }
 
     /// Counts the ending and, where the format has one, sends its end notice.
@@ -241,7 +234,7 @@ impl Platform {
             self.post(&body).await
         })
         .await;
-        let delivered = matches!(answered, Ok(Ok((status, _))) if (200..300).contains(&status));
+        let delivered = matches!(answered, Ok(Ok(raw)) if (200..300).contains(&raw.status));
         self.stats.notice(delivered);
         if !delivered {
             tracing::warn!(session = %session.dialogue.session_id, reason = reason.name(), "the end notice was not accepted");
@@ -296,8 +289,7 @@ impl Transport for Callback<'_> {
             platform.post(body).await
         })
         .await;
-        let (status, body) = answered.map_err(|_| HopError::Timeout)??;
-        Ok(Raw { status, body })
+        answered.map_err(|_| HopError::Timeout)?
     }
 }
 

@@ -18,6 +18,36 @@ pub enum Body {
     Json(Value),
 }
 
+/// A reply as the gateway sent it: its status and its body, to compare byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Raw {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Posts `body` to the gateway's callback `url`, with HTTP Basic `credentials` (user name,
+/// secret) when given, and returns the reply whatever its status. Errors are requests that
+/// got no reply.
+pub async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    credentials: Option<(&str, Option<&str>)>,
+    body: &Body,
+) -> Result<Raw, reqwest::Error> {
+    let mut request = http.post(url);
+    if let Some((username, secret)) = credentials {
+        request = request.basic_auth(username, secret);
+    }
+    request = match body {
+        Body::Form(fields) => request.form(fields),
+        Body::Json(value) => request.json(value),
+    };
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let body = response.text().await?;
+    Ok(Raw { status, body })
+}
+
 /// Why a dialogue ended, as far as the platform's end signals care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EndCause {

@@ -3,9 +3,8 @@
 
 use std::fmt::Display;
 
-use super::play::Raw;
 use super::Behaviour;
-use crate::aggregator::wire::{parse_reply, Screen};
+use crate::aggregator::wire::{parse_reply, Raw, Screen};
 use crate::aggregator::Format;
 
 /// How the gateway broke a rule.
@@ -72,14 +71,16 @@ pub(crate) fn same_answer<E: Display>(
         Ok(raw) => raw,
         Err(why) => return Some((Violation::NoAnswer, format!("second copy: {why}"))),
     };
-    (first != second).then(|| {
-        let detail = format!(
-            "first {}, then {}",
-            excerpt(&first.body),
-            excerpt(&second.body)
-        );
-        (Violation::Mismatch, detail)
-    })
+    if first == second {
+        return None;
+    }
+    // Quote the screens, unless only other bytes differ (Hubtel's ClientState, say).
+    let (a, b) = match (screen(format, reference), screen(format, copy)) {
+        (Ok(a), Ok(b)) if a.text != b.text || a.ends != b.ends => (shown(&a), shown(&b)),
+        _ => (first.body.clone(), second.body.clone()),
+    };
+    let detail = format!("first {}, then {}", excerpt(&a), excerpt(&b));
+    Some((Violation::Mismatch, detail))
 }
 
 /// A replay of an older hop: the current screen while the dialogue goes on, an `END` screen
@@ -93,7 +94,6 @@ pub(crate) fn current_screen<E: Display>(
         Ok(answer) => answer,
         Err(why) => return Some((Violation::NoAnswer, format!("older hop: {why}"))),
     };
-    let shown = |s: &Screen| format!("{} {}", if s.ends { "END" } else { "CON" }, s.text);
     if current.ends {
         return (!answer.ends).then(|| {
             let detail = format!(
@@ -114,6 +114,12 @@ pub(crate) fn current_screen<E: Display>(
     })
 }
 
+/// A screen as Africa's Talking would show it, whatever the format.
+fn shown(screen: &Screen) -> String {
+    let keyword = if screen.ends { "END" } else { "CON" };
+    format!("{keyword} {}", screen.text)
+}
+
 /// The screen of a reply, or why it is not one.
 pub(crate) fn screen<E: Display>(format: Format, reply: &Result<Raw, E>) -> Result<Screen, String> {
     match reply {
@@ -130,7 +136,7 @@ fn usable<E: Display>(format: Format, reply: &Result<Raw, E>) -> Result<&Raw, St
 }
 
 /// A reply shortened to one line, for samples.
-pub(crate) fn excerpt(text: &str) -> String {
+pub fn excerpt(text: &str) -> String {
     let flat: String = text
         .chars()
         .take(80)

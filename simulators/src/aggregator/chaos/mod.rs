@@ -27,9 +27,11 @@ use std::time::Duration;
 
 use rand::Rng;
 
-pub use check::{Event, Violation};
+pub use check::{excerpt, Event, Violation};
 pub use counts::ChaosCounts;
-pub use play::{play, Played, Raw, Transport};
+pub use play::{play, Played, Transport};
+
+pub use crate::aggregator::wire::Raw;
 
 use crate::backoffice::Latency;
 

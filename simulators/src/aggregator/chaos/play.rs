@@ -9,15 +9,8 @@ use tokio::time::Instant;
 
 use super::check::{current_screen, same_answer, screen, Event, Violation};
 use super::Plan;
-use crate::aggregator::wire::Body;
+use crate::aggregator::wire::{Body, Raw};
 use crate::aggregator::Format;
-
-/// A reply as the gateway sent it: its status and its body, to compare byte for byte.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Raw {
-    pub status: u16,
-    pub body: String,
-}
 
 /// Posts one request to the gateway's callback and returns its reply, whatever the status.
 /// An error is a request that got no reply at all.
