@@ -47,6 +47,18 @@ async fn a_gateway_that_keeps_the_rules_passes_every_check() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_plans_the_same_misbehaviours_again() {
+    // Each session plans from the seed and its own number, so however the phones interleave
+    // the same seed gives the same events (abandoned retries depend on timing, not counted).
+    let (url, _fake) = fake_gateway().await;
+    let events = |outcome: &Outcome| Behaviour::ALL.map(|b| outcome.stats.chaos.events(b));
+    let first = run_chaos(&url, "exactly-once", EVERYTHING, Formats::Mixed, 30).await;
+    let again = run_chaos(&url, "exactly-once", EVERYTHING, Formats::Mixed, 30).await;
+    assert_eq!(events(&first), events(&again));
+    assert_eq!(first.stats.completed, 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forgetful_gateway_is_caught_on_every_duplicate_of_the_last_hop() {
     // The forgetful fake answers a repeated hop afresh: the same screens for the first four
     // hops, but a new control number for each copy of the last one.

@@ -16,8 +16,9 @@
 //! With [`Settings::chaos`] the platform misbehaves with a share of hops (duplicates,
 //! retries after a time-out, concurrent copies, late replays of older hops, dropped answers
 //! sent again; see [`chaos`]) and checks the gateway's answers: a hop played that way
-//! answers with a `chaos` object, `{"behaviour", "violation", "detail"}` (the last two `null`
-//! when the gateway kept the rules), and `GET /stats` counts events and violations by kind.
+//! answers with a `chaos` object, `{"behaviour", "abandoned", "violation", "detail"}` (the
+//! last two `null` when the gateway kept the rules), and `GET /stats` counts events and
+//! violations by kind.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
