@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the production stack on this machine for load runs, as separate processes:
 # Redis and PostgreSQL (started if they are not running), a fresh database, the back-office
-# simulator, and the gateway with a telco and the demo agencies registered through `mgov`.
+# simulator, and the gateway with two telcos (africastalking and hubtel, one per wire format)
+# and the demo agencies registered through `mgov`.
 # Source it: `source loadtest/scripts/stack.sh`; it stops what it started when the shell exits.
 set -euo pipefail
 
@@ -41,6 +42,11 @@ wait_http() {
   echo "nothing answers at $1" >&2; exit 1
 }
 
+# Registers a telco named after its wire format and prints its HTTP Basic secret.
+telco_secret() {
+  "$BIN/mgov" telcos add "$1" --format "$1" | sed -n 's/^HTTP Basic password: \([^ ]*\).*/\1/p'
+}
+
 stack_start() {
   stack_services
   stack_build
@@ -59,9 +65,12 @@ stack_start() {
   wait_http "http://$BACKOFFICE_ADDR/healthz"
   "$BIN/mgov" migrate >/dev/null
   export MGOV_LOAD_USERNAME=africastalking
-  MGOV_LOAD_SECRET="$("$BIN/mgov" telcos add africastalking --format africastalking \
-    | sed -n 's/^HTTP Basic password: \([^ ]*\).*/\1/p')"
+  MGOV_LOAD_SECRET="$(telco_secret africastalking)"
   export MGOV_LOAD_SECRET
+  # The hubtel-format telco's secret, for runs in both formats. Not exported: the gateway
+  # refuses MGOV_* variables it does not know, so pass it to mgov-load on its command line as
+  # MGOV_LOAD_HUBTEL_USERNAME=hubtel MGOV_LOAD_HUBTEL_SECRET="$HUBTEL_SECRET".
+  HUBTEL_SECRET="$(telco_secret hubtel)"
   for agency in dawasa rita nida; do
     "$BIN/mgov" agencies add "$agency" --name "$agency" --backoffice-url "http://$BACKOFFICE_ADDR/" \
       --signing-secret "$signing_secret" >/dev/null

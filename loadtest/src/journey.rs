@@ -24,6 +24,7 @@
 use crate::placeholders::{RawVar, Template, VarGen};
 use anyhow::{ensure, Context};
 use mgov::cli::phone::Screen;
+use mgov_simulators::aggregator::chaos::excerpt;
 use rand::Rng;
 use regex::Regex;
 use serde::Deserialize;
@@ -224,16 +225,6 @@ fn compile_step(raw: RawStep, verb: &str, last: bool, names: &[String]) -> anyho
         transaction: raw.transaction,
         record: raw.record,
     })
-}
-
-/// A screen shortened to one line for error samples.
-fn excerpt(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .take(80)
-        .map(|c| if c == '\n' { '|' } else { c })
-        .collect();
-    format!("{flat:?}")
 }
 
 #[cfg(test)]

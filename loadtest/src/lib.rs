@@ -1,9 +1,13 @@
 //! mgov-load: the load generator that measures the gateway. Many virtual phones play
 //! scripted USSD journeys against a running gateway exactly as aggregators do (Africa's
-//! Talking form posts or Hubtel-style JSON), through the gateway's own [`mgov::cli::phone`].
+//! Talking form posts or Hubtel-style JSON), through the aggregator simulator's codec
+//! (`mgov_simulators::aggregator`). With `--chaos` the hops misbehave as a hostile
+//! aggregator's would (`mgov_simulators::aggregator::chaos`) and every repeated hop's answer
+//! is checked against the gateway's rules.
 //!
 //! # Layout
 //! - [`journey`]: journey files (dial, keys, expected screens, placeholders) and matching.
+//! - `session`: one session's hops, each played once or with chaos, and checked.
 //! - [`placeholders`]: `[vars]` generators and `{name}` placeholders in journey files.
 //! - [`numbers`]: a distinct random MSISDN for every session.
 //! - [`runner`]: the closed loop (`--concurrency`) and the open loop (`--rate`).

@@ -8,6 +8,7 @@ use mgov::telcos::WireFormat;
 use mgov_loadtest::journey::Journey;
 use mgov_loadtest::report;
 use mgov_loadtest::runner::{self, Config, Formats, Load, Stop};
+use mgov_simulators::aggregator::Chaos;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,6 +72,27 @@ struct Args {
         requires = "username"
     )]
     secret: Option<String>,
+    /// HTTP Basic username of the hubtel-format telco, when it differs from --username.
+    #[arg(long, env = "MGOV_LOAD_HUBTEL_USERNAME", requires = "hubtel_secret")]
+    hubtel_username: Option<String>,
+    /// HTTP Basic secret of the hubtel-format telco.
+    #[arg(
+        long,
+        env = "MGOV_LOAD_HUBTEL_SECRET",
+        hide_env_values = true,
+        requires = "hubtel_username"
+    )]
+    hubtel_secret: Option<String>,
+    /// Hops that misbehave, as a hostile aggregator's would, each checked against the
+    /// gateway's rules for repeated hops: `off`, `default` (a fifth of hops: duplicate 5%,
+    /// retry 5%, concurrent 5%, replay 2%, drop 2%), or items such as
+    /// `duplicate=0.1,drop=0.05,retry_after=20ms` (see loadtest/README.md).
+    #[arg(long, default_value = "off")]
+    chaos: Chaos,
+    /// Seed of the chaos planning, to plan the same misbehaviours again (the report prints
+    /// the seed of every run).
+    #[arg(long)]
+    chaos_seed: Option<u64>,
     /// The shared USSD code (longer dial strings are sent as this code plus inputs).
     #[arg(long, default_value = "*152*00#")]
     root_code: String,
@@ -80,7 +102,7 @@ struct Args {
     /// Write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Write session_id,msisdn,control_number for every completed journey to this CSV.
+    /// Write session_id,msisdn,control_number,telco for every completed journey to this CSV.
     #[arg(long, value_name = "FILE")]
     record_completed: Option<PathBuf>,
     /// No progress bar.
@@ -176,12 +198,15 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         telco_africastalking: at,
         telco_hubtel: hubtel,
         credentials: args.username.clone().zip(args.secret.clone()),
+        credentials_hubtel: args.hubtel_username.clone().zip(args.hubtel_secret.clone()),
         root_code: args.root_code.clone(),
         load,
         warmup: args.warmup,
         stop,
         timeout: args.timeout,
         show_progress: !args.quiet,
+        chaos: args.chaos,
+        chaos_seed: args.chaos_seed,
     })
 }
 
@@ -222,6 +247,7 @@ fn settings(args: &Args, journeys: &[Journey]) -> serde_json::Value {
         "sessions": args.sessions,
         "format": args.format,
         "timeout_ms": ms(args.timeout),
+        "chaos": args.chaos.to_string(),
         "journeys": journeys.iter().map(|j| json!({ "name": j.name, "weight": j.weight, "steps": j.steps.len() })).collect::<Vec<_>>(),
     })
 }

@@ -52,7 +52,16 @@ pub fn to_json(outcome: &Outcome, journeys: &[Journey], settings: Value) -> Valu
         "latency_ms": { "overall": latency(&s.overall), "steps": steps },
         "errors": errors,
         "error_samples": s.samples,
+        "chaos": chaos_json(outcome),
     })
+}
+
+/// Chaos events and violations by kind (see `mgov_simulators::aggregator::chaos`), with the
+/// seed that plans the same misbehaviours again.
+fn chaos_json(outcome: &Outcome) -> Value {
+    let mut chaos = outcome.stats.chaos.to_json();
+    chaos["seed"] = json!(outcome.chaos_seed);
+    chaos
 }
 
 /// count, mean and quantiles of one histogram, in milliseconds.
@@ -126,27 +135,43 @@ pub fn table(report: &Value) -> String {
         line(row(name, step, step["failed_here"].to_string()));
     }
     line(String::new());
-    let errors = report["errors"].as_object().cloned().unwrap_or_default();
-    let listed: Vec<String> = errors
-        .iter()
-        .filter(|(_, v)| v.as_u64() != Some(0))
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    line(format!(
-        "errors       {}",
-        if listed.is_empty() {
-            "none".to_string()
-        } else {
-            listed.join("   ")
-        }
-    ));
+    line(format!("errors       {}", nonzero(&report["errors"])));
     for sample in report["error_samples"].as_array().into_iter().flatten() {
         line(format!("  e.g. {}", sample.as_str().unwrap_or("")));
+    }
+    let chaos = &report["chaos"];
+    if chaos["events_total"].as_u64().unwrap_or_default() > 0 {
+        line(format!(
+            "chaos        {}   ({} retries gave up their first copy; seed {})",
+            nonzero(&chaos["events"]),
+            chaos["abandoned_retries"],
+            chaos["seed"]
+        ));
+        line(format!("violations   {}", nonzero(&chaos["violations"])));
+        for sample in chaos["samples"].as_array().into_iter().flatten() {
+            line(format!("  e.g. {}", sample.as_str().unwrap_or("")));
+        }
     }
     out
 }
 
-/// Writes `session_id,msisdn,control_number` lines on a thread of its own as journeys
+/// `name count` for each count above 0 of a JSON object, or `none`.
+fn nonzero(counts: &Value) -> String {
+    let listed: Vec<String> = counts
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, n)| n.as_u64() != Some(0))
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    if listed.is_empty() {
+        "none".to_string()
+    } else {
+        listed.join("   ")
+    }
+}
+
+/// Writes `session_id,msisdn,control_number,telco` lines on a thread of its own as journeys
 /// complete, so a million of them never sit in memory. Returns the sender and a handle that
 /// yields the number of lines written once every sender is dropped.
 pub fn completed_csv(
@@ -160,10 +185,10 @@ pub fn completed_csv(
     let (tx, rx) = std::sync::mpsc::channel::<Completed>();
     let writer = std::thread::spawn(move || {
         let mut out = std::io::BufWriter::new(file);
-        writeln!(out, "session_id,msisdn,control_number")?;
+        writeln!(out, "session_id,msisdn,control_number,telco")?;
         let mut lines = 0;
-        for (session_id, msisdn, control_number) in rx {
-            writeln!(out, "{session_id},{msisdn},{control_number}")?;
+        for (session_id, msisdn, control_number, telco) in rx {
+            writeln!(out, "{session_id},{msisdn},{control_number},{telco}")?;
             lines += 1;
         }
         out.flush()?;
@@ -187,6 +212,7 @@ mod tests {
                 journey: 0,
                 measured: true,
                 session_id: format!("s{ms}"),
+                telco: "africastalking".into(),
                 msisdn: "255754000001".into(),
                 hops: vec![Hop {
                     step: 0,
@@ -198,6 +224,7 @@ mod tests {
                 } else {
                     Ok(None)
                 },
+                chaos: Vec::new(),
                 finished: Instant::now(),
             });
         }
@@ -208,6 +235,7 @@ mod tests {
             late: 0,
             dropped: 0,
             abandoned: 0,
+            chaos_seed: 7,
         };
         let v = to_json(&outcome, &[journey], json!({ "mode": "test" }));
         assert_eq!(v["throughput"]["hops_per_s"], 50.0);
@@ -231,14 +259,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("done.csv");
         let (tx, writer) = completed_csv(&path).unwrap();
-        tx.send(("ph-1".into(), "255754000001".into(), "991234567890".into()))
+        let row = ("ph-1", "255754000001", "991234567890", "hubtel");
+        tx.send((row.0.into(), row.1.into(), row.2.into(), row.3.into()))
             .unwrap();
         drop(tx);
         assert_eq!(writer.join().unwrap().unwrap(), 1);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "session_id,msisdn,control_number\nph-1,255754000001,991234567890\n"
+            "session_id,msisdn,control_number,telco\nph-1,255754000001,991234567890,hubtel\n"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -6,9 +6,10 @@
 use crate::journey::Journey;
 use crate::numbers::Msisdns;
 use crate::progress::{Live, Progress};
-use crate::session::play;
+use crate::session::{format_of, play};
 use crate::stats::{SessionReport, Stats};
 use mgov::telcos::WireFormat;
+use mgov_simulators::aggregator::{self, Chaos};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,13 +50,21 @@ pub struct Config {
     pub formats: Formats,
     pub telco_africastalking: String,
     pub telco_hubtel: String,
+    /// HTTP Basic (username, secret) of the telcos; of the Africa's Talking one only when
+    /// `credentials_hubtel` is given.
     pub credentials: Option<(String, String)>,
+    pub credentials_hubtel: Option<(String, String)>,
     pub root_code: String,
     pub load: Load,
     pub warmup: Duration,
     pub stop: Stop,
     pub timeout: Duration,
     pub show_progress: bool,
+    /// How hops misbehave (see `mgov_simulators::aggregator::chaos`); `Chaos::OFF` sends
+    /// each hop once.
+    pub chaos: Chaos,
+    /// Seeds the chaos planning; random when `None`.
+    pub chaos_seed: Option<u64>,
 }
 
 /// What a run produced.
@@ -72,10 +81,12 @@ pub struct Outcome {
     pub dropped: u64,
     /// Sessions still running after the grace period, cut off (should stay 0).
     pub abandoned: u64,
+    /// The seed the chaos was planned with: give it as `--chaos-seed` to plan it again.
+    pub chaos_seed: u64,
 }
 
-/// A completed journey, for `--record-completed`.
-pub type Completed = (String, String, String);
+/// A completed journey, for `--record-completed`: session id, MSISDN, recorded value, telco.
+pub type Completed = (String, String, String, String);
 
 pub(crate) struct Shared {
     pub(crate) config: Config,
@@ -88,6 +99,30 @@ pub(crate) struct Shared {
     pub(crate) stopping: AtomicBool,
     /// Set by the first closed-loop phone that sees the end of the run.
     pub(crate) ending: AtomicBool,
+    /// Sessions started so far, warm-up included: each one's number seeds its chaos.
+    pub(crate) sessions_begun: AtomicU64,
+    pub(crate) chaos_seed: u64,
+    /// The aggregator codec's settings, per wire format.
+    wire_africastalking: aggregator::Settings,
+    wire_hubtel: aggregator::Settings,
+}
+
+impl Shared {
+    pub(crate) fn wire(&self, format: WireFormat) -> &aggregator::Settings {
+        match format {
+            WireFormat::AfricasTalking => &self.wire_africastalking,
+            WireFormat::Hubtel => &self.wire_hubtel,
+        }
+    }
+}
+
+/// The codec settings of handsets speaking `format` (the callback URL is the runner's).
+fn wire_settings(format: WireFormat, root_code: &str) -> aggregator::Settings {
+    aggregator::Settings {
+        format: format_of(format),
+        root_code: root_code.to_string(),
+        ..aggregator::Settings::default()
+    }
 }
 
 /// Runs the load and returns the merged results. `completed` receives every finished
@@ -124,6 +159,10 @@ pub async fn run(
         live: live.clone(),
         stopping: AtomicBool::new(false),
         ending: AtomicBool::new(false),
+        sessions_begun: AtomicU64::new(0),
+        chaos_seed: config.chaos_seed.unwrap_or_else(rand::random),
+        wire_africastalking: wire_settings(WireFormat::AfricasTalking, &config.root_code),
+        wire_hubtel: wire_settings(WireFormat::Hubtel, &config.root_code),
         config,
     });
     let progress = Progress::start(&shared.config, live.clone());
@@ -226,6 +265,7 @@ pub async fn run(
         late,
         dropped,
         abandoned,
+        chaos_seed: shared.chaos_seed,
     })
 }
 
@@ -239,7 +279,12 @@ async fn collect(
         live.session_done(&report);
         if let (Some(sink), Ok(recorded)) = (&completed, &report.outcome) {
             let value = recorded.clone().unwrap_or_default();
-            let _ = sink.send((report.session_id.clone(), report.msisdn.clone(), value));
+            let _ = sink.send((
+                report.session_id.clone(),
+                report.msisdn.clone(),
+                value,
+                report.telco.clone(),
+            ));
         }
         stats.record(&report);
     }

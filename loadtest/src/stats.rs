@@ -5,6 +5,8 @@
 
 use hdrhistogram::Histogram;
 use mgov::cli::phone::PhoneError;
+use mgov_simulators::aggregator::chaos::{ChaosCounts, Event};
+use mgov_simulators::aggregator::HopError;
 use std::time::{Duration, Instant};
 
 /// Why a session failed.
@@ -63,6 +65,16 @@ impl ErrorKind {
             PhoneError::BadReply(_) => ErrorKind::BadReply,
         }
     }
+
+    /// Sorts a reply that is not a screen.
+    pub fn of_hop_error(error: &HopError) -> ErrorKind {
+        match error {
+            HopError::Status(_) => ErrorKind::HttpStatus,
+            HopError::BadReply(_) => ErrorKind::BadReply,
+            HopError::Timeout => ErrorKind::Timeout,
+            HopError::Dropped | HopError::Unreachable(_) => ErrorKind::Transport,
+        }
+    }
 }
 
 /// One hop that got the screen it expected.
@@ -80,10 +92,14 @@ pub struct SessionReport {
     /// Started after the warm-up: counts in the results.
     pub measured: bool,
     pub session_id: String,
+    /// The telco id the hops went to (the gateway keys sessions by telco and session id).
+    pub telco: String,
     pub msisdn: String,
     pub hops: Vec<Hop>,
     /// `Ok(recorded value)` for a completed journey, or the failure, its step and a detail.
     pub outcome: Result<Option<String>, (ErrorKind, usize, String)>,
+    /// Hops played with chaos: the step and how the gateway took it.
+    pub chaos: Vec<(usize, Event)>,
     pub finished: Instant,
 }
 
@@ -110,6 +126,8 @@ pub struct Stats {
     pub failed: u64,
     pub errors: [u64; ErrorKind::ALL.len()],
     pub samples: Vec<String>,
+    /// Chaos events and violations of the gateway's rules for repeated hops.
+    pub chaos: ChaosCounts,
     /// When the last measured session finished.
     pub last_finish: Option<Instant>,
 }
@@ -130,6 +148,7 @@ impl Stats {
             failed: 0,
             errors: [0; ErrorKind::ALL.len()],
             samples: Vec::new(),
+            chaos: ChaosCounts::default(),
             last_finish: None,
         }
     }
@@ -159,6 +178,14 @@ impl Stats {
                 }
             }
         }
+        for (step, event) in &report.chaos {
+            // Only a violation's sample quotes the context.
+            let context = match event.violation {
+                Some(_) => format!("at step {step} of {}:{}", report.telco, report.session_id),
+                None => String::new(),
+            };
+            self.chaos.record(event, &context);
+        }
         self.last_finish = self.last_finish.max(Some(report.finished));
     }
 
@@ -184,6 +211,7 @@ impl Stats {
             .for_each(|(m, t)| *m += t);
         let room = SAMPLES.saturating_sub(self.samples.len());
         self.samples.extend(other.samples.into_iter().take(room));
+        self.chaos.merge(&other.chaos);
         self.last_finish = self.last_finish.max(other.last_finish);
     }
 
@@ -205,6 +233,7 @@ mod tests {
             journey: 0,
             measured,
             session_id: "s".into(),
+            telco: "africastalking".into(),
             msisdn: "255754000001".into(),
             hops: hops
                 .iter()
@@ -215,6 +244,7 @@ mod tests {
                 })
                 .collect(),
             outcome,
+            chaos: Vec::new(),
             finished: Instant::now(),
         }
     }

@@ -1,131 +1,16 @@
-//! The runner against a small fake gateway that plays the water-bill menu in both wire
-//! formats. The telco id in the path picks a misbehaviour, so every error kind can be
-//! provoked. Assertions are on counts, never on timings.
+//! The runner against a small fake gateway (`support`) that plays the water-bill menu in
+//! both wire formats. The telco id in the path picks a misbehaviour, so every error kind can
+//! be provoked. Assertions are on counts, never on timings.
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use mgov::telcos::WireFormat;
+mod support;
+
 use mgov_loadtest::journey::Journey;
 use mgov_loadtest::runner::{self, Config, Formats, Load, Outcome, Stop};
 use mgov_loadtest::stats::ErrorKind;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-#[derive(Default)]
-struct Fake {
-    control_numbers: AtomicU64,
-    africastalking_hops: AtomicU64,
-    hubtel_hops: AtomicU64,
-}
-
-/// The screen after `inputs` inputs, and whether it ends the session.
-fn screen(fake: &Fake, inputs: &[&str]) -> (String, bool) {
-    match inputs {
-        [] => (
-            "Huduma za Serikali\n1. Maji\n2. Kesi\n3. English".into(),
-            false,
-        ),
-        ["1"] => ("Maji - DAWASA\n1. Angalia bili\n2. Lipa bili".into(), false),
-        ["1", "1"] => ("Ingiza namba ya akaunti (tarakimu 8):".into(), false),
-        ["1", "1", a] if a.len() == 8 && !a.starts_with('0') => (
-            "Salim Abdallah\nBili: TZS 53,000.00\nMwisho: 01/07/2026\n1. Pata namba ya malipo"
-                .into(),
-            false,
-        ),
-        ["1", "1", a, "1"] if a.len() == 8 => {
-            let n = fake.control_numbers.fetch_add(1, Ordering::Relaxed);
-            (
-                format!("Namba ya malipo: 99{n:010}\nKiasi: TZS 53,000.00"),
-                true,
-            )
-        }
-        _ => ("Samahani, huduma haipatikani kwa sasa.".into(), true),
-    }
-}
-
-async fn hop(
-    State(fake): State<Arc<Fake>>,
-    Path(telco): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json = headers
-        .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    match telco.as_str() {
-        "limited" => return (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response(),
-        "slow" => tokio::time::sleep(Duration::from_millis(300)).await,
-        "garbage" => return "HELLO".into_response(),
-        _ => {}
-    }
-    let (mut text, ends) = if json {
-        fake.hubtel_hops.fetch_add(1, Ordering::Relaxed);
-        // Hubtel sends only the latest input; Sequence says how many came before.
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let sequence = v["Sequence"].as_u64().unwrap() as usize;
-        screen(&fake, &["1", "1", "12345678", "1", "1"][..sequence - 1])
-    } else {
-        fake.africastalking_hops.fetch_add(1, Ordering::Relaxed);
-        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap();
-        let text = form
-            .iter()
-            .find(|(k, _)| k == "text")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let inputs: Vec<&str> = if text.is_empty() {
-            vec![]
-        } else {
-            text.split('*').collect()
-        };
-        screen(&fake, &inputs)
-    };
-    if telco == "wrong" {
-        text = "Something else entirely".into();
-    }
-    if json {
-        let kind = if ends { "Release" } else { "Response" };
-        axum::Json(serde_json::json!({ "Type": kind, "Message": text, "ClientState": "" }))
-            .into_response()
-    } else {
-        format!("{} {text}", if ends { "END" } else { "CON" }).into_response()
-    }
-}
-
-async fn fake_gateway() -> (String, Arc<Fake>) {
-    let fake = Arc::new(Fake::default());
-    let app = axum::Router::new()
-        .route("/ussd/{telco}", post(hop))
-        .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, fake)
-}
-
-fn config(url: &str, load: Load, stop: Stop) -> Config {
-    Config {
-        url: url.to_string(),
-        formats: Formats::One(WireFormat::AfricasTalking),
-        telco_africastalking: "africastalking".into(),
-        telco_hubtel: "hubtel".into(),
-        credentials: None,
-        root_code: "*152*00#".into(),
-        load,
-        warmup: Duration::ZERO,
-        stop,
-        timeout: Duration::from_secs(5),
-        show_progress: false,
-    }
-}
-
-fn water_bill() -> Vec<Journey> {
-    vec![Journey::parse(include_str!("../journeys/water-bill.toml")).unwrap()]
-}
+use support::{config, fake_gateway, water_bill};
 
 async fn run(config: Config) -> Outcome {
     runner::run(config, water_bill(), None).await.unwrap()

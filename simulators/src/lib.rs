@@ -9,8 +9,9 @@
 //!
 //! The aggregator simulator stands between handsets and the gateway as a telco aggregator's
 //! USSD platform does, speaking Africa's Talking or Hubtel-style JSON (`design/TELCOS.md`) with
-//! network latency, lost replies, reply and idle timeouts and end-of-session notices. Tests
-//! and load generators drive handsets through its JSON API; start it with
+//! network latency, lost replies, reply and idle timeouts and end-of-session notices, and in
+//! chaos mode duplicated, retried, concurrent, replayed and dropped hops whose answers it
+//! checks. Tests and load generators drive handsets through its JSON API; start it with
 //! [`aggregator::spawn`] or run the `aggregator-sim` binary.
 //!
 //! # Layout
@@ -28,6 +29,8 @@
 //!   end notices, the idle cut-off.
 //! - `aggregator::wire`: each format's hop and end-notice requests and reply parsing.
 //! - `aggregator::dialogue`: one dialogue's state; dial strings split against the root code.
+//! - [`aggregator::chaos`]: misbehaving hops (planned, played over any transport, checked
+//!   against the gateway's rules, counted), shared with the load generator `mgov-load`.
 //! - `aggregator::stats`: hop, session, ending and callback-error counters.
 #![forbid(unsafe_code)]
 

@@ -304,3 +304,111 @@ async fn requests_no_handset_could_make_are_refused() {
     let health = rig.http.get(format!("{}/healthz", rig.url)).send().await;
     assert_eq!(health.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn chaos_duplicates_each_hop_and_reports_answers_that_differ() {
+    let replies = [
+        (200, "CON Karibu"),
+        (200, "CON Karibu"),
+        (200, "END Namba 991"),
+        (200, "END Namba 992"),
+    ]
+    .map(|(status, body)| (status, body, NOW));
+    let rig = Rig::start(Format::AfricasTalking, &replies, |s| {
+        s.chaos = "duplicate=1".parse().unwrap();
+        s.end_notices = false;
+    })
+    .await;
+    let first = rig.dial("*152*00#").await;
+    assert_eq!(first["screen"], "Karibu");
+    assert_eq!(
+        first["chaos"],
+        json!({"behaviour": "duplicate", "abandoned": false, "violation": null, "detail": null})
+    );
+    let last = rig.press("1").await;
+    assert_eq!(
+        last["screen"], "Namba 991",
+        "the handset sees the first answer"
+    );
+    assert_eq!(last["chaos"]["violation"], "duplicate_mismatch");
+    assert!(last["chaos"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Namba 992"));
+
+    let texts: Vec<Value> = rig
+        .received()
+        .into_iter()
+        .map(|r| r.body["text"].clone())
+        .collect();
+    assert_eq!(texts, [json!(""), json!(""), json!("1"), json!("1")]);
+    let stats = rig.stats().await;
+    assert_eq!(stats["hops"], 4, "copies are hops sent");
+    assert_eq!(stats["chaos"]["events"]["duplicate"], 2);
+    assert_eq!(stats["chaos"]["violations"]["duplicate_mismatch"], 1);
+    assert_eq!(stats["chaos"]["violations_total"], 1);
+    let sample = stats["chaos"]["samples"][0].as_str().unwrap();
+    assert!(
+        sample.starts_with("duplicate_mismatch in session ATUid_"),
+        "{sample}"
+    );
+}
+
+#[tokio::test]
+async fn chaos_replays_an_older_hubtel_sequence_and_expects_the_current_screen() {
+    let response = |message: &str| -> &'static str {
+        Box::leak(
+            format!(r#"{{"Type":"Response","Message":"{message}","ClientState":""}}"#)
+                .into_boxed_str(),
+        )
+    };
+    let replies = [
+        response("Karibu"),
+        response("Maji"),
+        response("Karibu"),
+        response("Akaunti"),
+        response("Akaunti"),
+    ]
+    .map(|body| (200, body, NOW));
+    let rig = Rig::start(Format::Hubtel, &replies, |s| {
+        s.chaos = "replay=1".parse().unwrap();
+        s.chaos_seed = Some(3);
+        s.end_notices = false;
+    })
+    .await;
+    let dial = rig.dial("*152*00#").await;
+    assert!(
+        dial.get("chaos").is_none(),
+        "the dial has nothing older to replay"
+    );
+    let maji = rig.press("1").await;
+    assert_eq!(maji["screen"], "Maji");
+    assert_eq!(maji["chaos"]["behaviour"], "replay");
+    assert_eq!(
+        maji["chaos"]["violation"], "replay_mismatch",
+        "the Initiation came back with the first screen"
+    );
+    let account = rig.press("2").await;
+    assert_eq!(account["chaos"]["violation"], Value::Null);
+
+    let sent: Vec<(Value, Value)> = rig
+        .received()
+        .into_iter()
+        .map(|r| (r.body["Type"].clone(), r.body["Sequence"].clone()))
+        .collect();
+    assert_eq!(
+        sent[..3],
+        [
+            (json!("Initiation"), json!(1)),
+            (json!("Response"), json!(2)),
+            (json!("Initiation"), json!(1)),
+        ]
+    );
+    assert_eq!(sent[3], (json!("Response"), json!(3)));
+    assert!(
+        sent[4].1.as_u64().unwrap() < 3,
+        "an older Sequence: {:?}",
+        sent[4]
+    );
+    assert_eq!(rig.stats().await["chaos"]["events"]["replay"], 2);
+}

@@ -1,10 +1,22 @@
 //! One handset's dialogue as the aggregator's platform tracks it: the session id it made up,
 //! the dial string split against the registered code, every key pressed since, and how many
-//! hops went to the gateway. Enough to build any request of either wire format.
+//! hops went to the gateway. Enough to build any request of either wire format, including an
+//! older one for a chaotic replay.
+
+use super::wire::Screen;
+use super::Format;
+
+/// A fresh session id in the style of the format's platform.
+pub fn new_session_id(format: Format) -> String {
+    match format {
+        Format::AfricasTalking => format!("ATUid_{:032x}", rand::random::<u128>()),
+        Format::Hubtel => format!("{:032x}", rand::random::<u128>()),
+    }
+}
 
 /// The platform's record of one dialogue in progress.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Dialogue {
+pub struct Dialogue {
     pub(crate) session_id: String,
     /// E.164 digits without `+`.
     pub(crate) msisdn: String,
@@ -26,7 +38,7 @@ pub(crate) struct Dialogue {
 
 impl Dialogue {
     /// A dialogue that has just been dialled; nothing has been sent yet.
-    pub(crate) fn new(session_id: String, msisdn: &str, dialled: &str, root_code: &str) -> Self {
+    pub fn new(session_id: String, msisdn: &str, dialled: &str, root_code: &str) -> Self {
         let (service_code, extension) = split_dial(dialled, root_code);
         Dialogue {
             session_id,
@@ -55,6 +67,37 @@ impl Dialogue {
     /// The input of the next hop: `None` for the dial itself.
     pub(crate) fn latest(&self) -> Option<&str> {
         self.typed.last().map(String::as_str)
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// The citizen answers the screen: the next hop carries `key`.
+    pub fn press(&mut self, key: &str) {
+        self.typed.push(key.to_owned());
+    }
+
+    /// The hop built from the dialogue as it stands went out (answered or not).
+    pub fn sent(&mut self) {
+        self.hops += 1;
+    }
+
+    /// `screen` (the reply `raw`) came back for the last hop sent.
+    pub fn answered(&mut self, screen: &Screen, raw: &str) {
+        self.last_reply = raw.to_owned();
+        self.client_state = screen.client_state.clone();
+    }
+
+    /// The dialogue as it was when only the first `inputs` inputs had been typed, to build
+    /// the older hop a chaotic replay sends again (Hubtel's `Sequence` goes back with it).
+    pub fn as_of(&self, inputs: usize) -> Dialogue {
+        let inputs = inputs.min(self.typed.len());
+        Dialogue {
+            typed: self.typed[..inputs].to_vec(),
+            hops: inputs as u32,
+            ..self.clone()
+        }
     }
 }
 
@@ -139,6 +182,33 @@ mod tests {
         assert_eq!(direct.cumulative_text(), "1*1");
         direct.typed.push("12345678".into());
         assert_eq!(direct.cumulative_text(), "1*1*12345678");
+    }
+
+    #[test]
+    fn an_older_hop_is_the_dialogue_as_it_was() {
+        let mut dialogue = Dialogue::new("s3".into(), "255754123456", "*152*00*1#", ROOT);
+        for key in ["1", "12345678"] {
+            dialogue.sent();
+            dialogue.press(key);
+        }
+        dialogue.sent();
+        let older = dialogue.as_of(1);
+        assert_eq!((older.cumulative_text(), older.hops), ("1*1".to_owned(), 1));
+        assert_eq!(older.latest(), Some("1"));
+        let dial = dialogue.as_of(0);
+        assert_eq!(
+            (dial.cumulative_text(), dial.hops, dial.latest()),
+            ("1".to_owned(), 0, None)
+        );
+        assert_eq!(
+            dialogue.as_of(9),
+            Dialogue {
+                hops: 2,
+                ..dialogue.clone()
+            }
+        );
+        assert!(new_session_id(Format::AfricasTalking).starts_with("ATUid_"));
+        assert_eq!(new_session_id(Format::Hubtel).len(), 32);
     }
 
     #[test]

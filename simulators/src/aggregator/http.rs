@@ -117,6 +117,18 @@ fn answer(answer: Answer) -> Response {
             "message": error.to_string(),
         });
     }
+    if let Some(event) = answer.chaos {
+        let (violation, detail) = match event.violation {
+            Some((violation, detail)) => (Some(violation.kind(event.behaviour)), Some(detail)),
+            None => (None, None),
+        };
+        body["chaos"] = json!({
+            "behaviour": event.behaviour.name(),
+            "abandoned": event.abandoned,
+            "violation": violation,
+            "detail": detail,
+        });
+    }
     Json(body).into_response()
 }
 

@@ -13,6 +13,13 @@
 //! A hop that gets no usable reply (dropped, timed out, non-2xx, no `CON`/`END`) ends the
 //! dialogue: the answer has `"ends": true` and an `error` with its `kind` and `status`.
 //!
+//! With [`Settings::chaos`] the platform misbehaves with a share of hops (duplicates,
+//! retries after a time-out, concurrent copies, late replays of older hops, dropped answers
+//! sent again; see [`chaos`]) and checks the gateway's answers: a hop played that way
+//! answers with a `chaos` object, `{"behaviour", "abandoned", "violation", "detail"}` (the
+//! last two `null` when the gateway kept the rules), and `GET /stats` counts events and
+//! violations by kind.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use mgov_simulators::aggregator::{spawn, Format, Settings};
@@ -29,6 +36,7 @@
 //! # }
 //! ```
 
+pub mod chaos;
 mod dialogue;
 mod http;
 mod platform;
@@ -47,7 +55,9 @@ use tokio::task::JoinHandle;
 use tokio::time::{interval, MissedTickBehavior};
 
 pub use crate::backoffice::Latency;
-pub use wire::HopError;
+pub use chaos::Chaos;
+pub use dialogue::{new_session_id, Dialogue};
+pub use wire::{hop as hop_request, parse_reply, post, Body, HopError, Raw, Screen};
 
 use platform::Platform;
 
@@ -116,6 +126,10 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// Whether the platform tells the gateway that a dialogue ended (some operators never do).
     pub end_notices: bool,
+    /// The share of hops played with each misbehaviour; off by default.
+    pub chaos: Chaos,
+    /// Seeds the chaos planning, for a repeatable sequence of misbehaviours.
+    pub chaos_seed: Option<u64>,
 }
 
 impl Default for Settings {
@@ -133,6 +147,8 @@ impl Default for Settings {
             reply_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             end_notices: true,
+            chaos: Chaos::OFF,
+            chaos_seed: None,
         }
     }
 }
@@ -153,6 +169,8 @@ impl fmt::Debug for Settings {
             .field("reply_timeout", &self.reply_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("end_notices", &self.end_notices)
+            .field("chaos", &self.chaos.to_string())
+            .field("chaos_seed", &self.chaos_seed)
             .finish()
     }
 }
@@ -246,5 +264,6 @@ mod tests {
         assert_eq!(settings.idle_timeout, Duration::from_secs(60));
         assert!(settings.end_notices);
         assert_eq!(settings.drop_rate, 0.0);
+        assert!(settings.chaos.is_off());
     }
 }

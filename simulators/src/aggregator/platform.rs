@@ -1,5 +1,5 @@
 //! The aggregator's platform: per-handset dialogues, the hop to the gateway (with network
-//! latency, lost replies and the reply timeout), and the end-of-session notices.
+//! latency, lost replies, the reply timeout and chaos), and the end-of-session notices.
 //!
 //! Each handset's dialogue sits behind its own async lock, held for a whole hop: a handset does
 //! one thing at a time, and the idle sweep skips a handset whose hop is in flight. Every call
@@ -10,15 +10,17 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use dashmap::DashMap;
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
-use tokio::time::{sleep_until, timeout, timeout_at, Instant};
+use tokio::time::{sleep_until, timeout, Instant};
 
-use super::dialogue::Dialogue;
+use super::chaos::{self, Event, Plan, Transport};
+use super::dialogue::{new_session_id, Dialogue};
 use super::stats::{Ended, Stats};
-use super::wire::{self, Body, EndCause, Ending, HopError, Screen};
-use super::{Format, Settings};
+use super::wire::{self, Body, EndCause, Ending, HopError, Raw, Screen};
+use super::Settings;
 
 /// What a handset shows when the network fails it, whatever the cause.
 pub(crate) const CONNECTION_PROBLEM: &str = "Connection problem or invalid MMI code.";
@@ -41,6 +43,8 @@ pub(crate) struct Answer {
     pub(crate) screen: String,
     pub(crate) ends: bool,
     pub(crate) error: Option<HopError>,
+    /// How the hop misbehaved, when chaos picked it, and what the gateway made of it.
+    pub(crate) chaos: Option<Event>,
 }
 
 pub(crate) struct Platform {
@@ -49,15 +53,22 @@ pub(crate) struct Platform {
     /// By MSISDN (digits). Entries without a dialogue are pruned by the idle sweep.
     handsets: DashMap<String, Handset>,
     pub(crate) stats: Stats,
+    /// Plans the chaos; seeded from `chaos_seed` when given.
+    chaos_rng: std::sync::Mutex<StdRng>,
 }
 
 impl Platform {
     pub(crate) fn new(settings: Settings) -> Self {
+        let chaos_rng = match settings.chaos_seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_rng(&mut rand::rng()),
+        };
         Platform {
             settings,
             http: reqwest::Client::new(),
             handsets: DashMap::new(),
             stats: Stats::default(),
+            chaos_rng: std::sync::Mutex::new(chaos_rng),
         }
     }
 
@@ -79,10 +90,7 @@ impl Platform {
                 .await;
         }
         self.stats.session_started();
-        let session_id = match self.settings.format {
-            Format::AfricasTalking => format!("ATUid_{:032x}", rand::random::<u128>()),
-            Format::Hubtel => format!("{:032x}", rand::random::<u128>()),
-        };
+        let session_id = new_session_id(self.settings.format);
         let dialogue = Dialogue::new(session_id, msisdn, code, &self.settings.root_code);
         let now = Instant::now();
         let session = Session {
@@ -98,7 +106,7 @@ impl Platform {
         let handset = self.handsets.get(msisdn)?.clone();
         let mut slot = handset.lock().await;
         let mut session = slot.take()?;
-        session.dialogue.typed.push(key.to_owned());
+        session.dialogue.press(key);
         Some(self.hop(&mut slot, session).await)
     }
 
@@ -115,13 +123,27 @@ impl Platform {
     /// Posts the dialogue's next hop and keeps the session in `slot` if it continues.
     async fn hop(&self, slot: &mut Option<Session>, mut session: Session) -> Answer {
         let body = wire::hop(&self.settings, &session.dialogue);
-        session.dialogue.hops += 1;
-        self.stats.hop_sent();
+        let position = session.dialogue.hops as usize;
+        let plan = {
+            let mut rng = self.chaos_rng.lock().expect("planning never panics");
+            self.settings.chaos.plan(&mut *rng, position)
+        };
+        let older = match plan {
+            Some(Plan::Replay { older }) => {
+                Some(wire::hop(&self.settings, &session.dialogue.as_of(older)))
+            }
+            _ => None,
+        };
+        session.dialogue.sent();
         let session_id = session.dialogue.session_id.clone();
-        match self.exchange(body).await {
+        let (reply, chaos) = self.exchange(&body, older.as_ref(), plan).await;
+        if let Some(event) = &chaos {
+            self.stats
+                .chaos(event, &format!("in session {session_id} at hop {position}"));
+        }
+        match reply {
             Ok((screen, raw)) => {
-                session.dialogue.last_reply = raw;
-                session.dialogue.client_state = screen.client_state;
+                session.dialogue.answered(&screen, &raw);
                 if screen.ends {
                     self.end(session, EndCause::Gateway, Ended::Gateway, None)
                         .await;
@@ -134,6 +156,7 @@ impl Platform {
                     screen: screen.text,
                     ends: screen.ends,
                     error: None,
+                    chaos,
                 }
             }
             Err(error) => {
@@ -148,48 +171,47 @@ impl Platform {
                     screen: CONNECTION_PROBLEM.to_owned(),
                     ends: true,
                     error: Some(error),
+                    chaos,
                 }
             }
         }
     }
 
-    /// One callback and its reply, within `reply_timeout` (network latency included). A dropped
-    /// reply is still awaited, so the gateway has done its work, then the platform waits out
-    /// the timeout as it would for a reply that never comes.
-    async fn exchange(&self, body: Body) -> Result<(Screen, String), HopError> {
+    /// One hop and its reply, played as `plan` says, each request within `reply_timeout`
+    /// (network latency included). A dropped reply is still awaited, so the gateway has done
+    /// its work, then the platform waits out the timeout as it would for a reply that never
+    /// comes.
+    async fn exchange(
+        &self,
+        body: &Body,
+        older: Option<&Body>,
+        plan: Option<Plan>,
+    ) -> (Result<(Screen, String), HopError>, Option<Event>) {
         let rate = self.settings.drop_rate;
         let dropped = rate > 0.0 && rand::rng().random::<f64>() < rate;
         let deadline = Instant::now() + self.settings.reply_timeout;
-        let answered = timeout_at(deadline, async {
-            self.settings.network_latency.wait().await;
-            self.post(&body).await
-        })
-        .await;
+        let format = self.settings.format;
+        let played = chaos::play(&Callback(self), format, body, older, plan).await;
         if dropped {
             sleep_until(deadline).await;
-            return Err(HopError::Dropped);
+            return (Err(HopError::Dropped), played.event);
         }
-        let (status, text) = answered.map_err(|_| HopError::Timeout)??;
-        let screen = wire::parse_reply(self.settings.format, status, &text)?;
-        Ok((screen, text))
+        let reply = played.delivered.and_then(|raw| {
+            let screen = wire::parse_reply(format, raw.status, &raw.body)?;
+            Ok((screen, raw.body))
+        });
+        (reply, played.event)
     }
 
-    async fn post(&self, body: &Body) -> Result<(u16, String), HopError> {
+    async fn post(&self, body: &Body) -> Result<Raw, HopError> {
         let settings = &self.settings;
-        let mut request = self.http.post(&settings.gateway_url);
-        if settings.username.is_some() || settings.secret.is_some() {
+        let credentials = (settings.username.is_some() || settings.secret.is_some()).then(|| {
             let username = settings.username.as_deref().unwrap_or_default();
-            request = request.basic_auth(username, settings.secret.as_deref());
-        }
-        request = match body {
-            Body::Form(fields) => request.form(fields),
-            Body::Json(value) => request.json(value),
-        };
-        let unreachable = |error: reqwest::Error| HopError::Unreachable(error.to_string());
-        let response = request.send().await.map_err(unreachable)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(unreachable)?;
-        Ok((status, text))
+            (username, settings.secret.as_deref())
+        });
+        wire::post(&self.http, &settings.gateway_url, credentials, body)
+            .await
+            .map_err(|error| HopError::Unreachable(error.to_string()))
     }
 
     /// Counts the ending and, where the format has one, sends its end notice.
@@ -212,7 +234,7 @@ impl Platform {
             self.post(&body).await
         })
         .await;
-        let delivered = matches!(answered, Ok(Ok((status, _))) if (200..300).contains(&status));
+        let delivered = matches!(answered, Ok(Ok(raw)) if (200..300).contains(&raw.status));
         self.stats.notice(delivered);
         if !delivered {
             tracing::warn!(session = %session.dialogue.session_id, reason = reason.name(), "the end notice was not accepted");
@@ -249,6 +271,25 @@ impl Platform {
             Arc::strong_count(handset) > 1 || handset.try_lock().map_or(true, |s| s.is_some())
         });
         cut
+    }
+}
+
+/// The platform's hop requests as chaos sends them: each one counted, after the network
+/// latency, within the reply timeout.
+struct Callback<'a>(&'a Platform);
+
+impl Transport for Callback<'_> {
+    type Error = HopError;
+
+    async fn post(&self, body: &Body) -> Result<Raw, HopError> {
+        let platform = self.0;
+        platform.stats.hop_sent();
+        let answered = timeout(platform.settings.reply_timeout, async {
+            platform.settings.network_latency.wait().await;
+            platform.post(body).await
+        })
+        .await;
+        answered.map_err(|_| HopError::Timeout)?
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use serde_json::{json, Map, Value};
 
+use super::chaos::{ChaosCounts, Event};
 use super::wire::HopError;
 
 /// Why a dialogue ended, as counted in `GET /stats` under `ended`.
@@ -59,7 +60,7 @@ impl Ended {
 
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
-    /// Hop requests posted to the gateway (notices not included).
+    /// Hop requests posted to the gateway, chaos's extra copies included (notices not).
     hops: AtomicU64,
     /// Dialogues dialled.
     sessions: AtomicU64,
@@ -69,6 +70,7 @@ pub(crate) struct Stats {
     callback_errors: Mutex<BTreeMap<String, u64>>,
     notices_sent: AtomicU64,
     notices_failed: AtomicU64,
+    chaos: Mutex<ChaosCounts>,
 }
 
 impl Stats {
@@ -110,6 +112,12 @@ impl Stats {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A hop chaos played, `context` saying where for the violation samples.
+    pub(crate) fn chaos(&self, event: &Event, context: &str) {
+        let mut counts = self.chaos.lock().expect("counters never panic");
+        counts.record(event, context);
+    }
+
     pub(crate) fn to_json(&self, active: usize) -> Value {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let ended: Map<String, Value> = Ended::ALL
@@ -126,6 +134,7 @@ impl Stats {
             "callback_errors": *errors,
             "notices_sent": read(&self.notices_sent),
             "notices_failed": read(&self.notices_failed),
+            "chaos": self.chaos.lock().expect("counters never panic").to_json(),
         })
     }
 }

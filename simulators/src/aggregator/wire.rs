@@ -11,11 +11,41 @@ use super::{Format, Settings};
 
 /// A request body for the gateway's callback.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Body {
+pub enum Body {
     /// `application/x-www-form-urlencoded` (Africa's Talking).
     Form(Vec<(&'static str, String)>),
     /// `application/json` (Hubtel).
     Json(Value),
+}
+
+/// A reply as the gateway sent it: its status and its body, to compare byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Raw {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Posts `body` to the gateway's callback `url`, with HTTP Basic `credentials` (user name,
+/// secret) when given, and returns the reply whatever its status. Errors are requests that
+/// got no reply.
+pub async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    credentials: Option<(&str, Option<&str>)>,
+    body: &Body,
+) -> Result<Raw, reqwest::Error> {
+    let mut request = http.post(url);
+    if let Some((username, secret)) = credentials {
+        request = request.basic_auth(username, secret);
+    }
+    request = match body {
+        Body::Form(fields) => request.form(fields),
+        Body::Json(value) => request.json(value),
+    };
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let body = response.text().await?;
+    Ok(Raw { status, body })
 }
 
 /// Why a dialogue ended, as far as the platform's end signals care.
@@ -52,11 +82,11 @@ pub(crate) struct Ending<'a> {
 
 /// A screen the gateway sent back.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Screen {
-    pub(crate) text: String,
-    pub(crate) ends: bool,
+pub struct Screen {
+    pub text: String,
+    pub ends: bool,
     /// Hubtel's `ClientState`, to echo on the next request.
-    pub(crate) client_state: String,
+    pub client_state: String,
 }
 
 /// Why a hop produced no screen. The handset sees the session end in every case.
@@ -109,8 +139,9 @@ impl fmt::Display for HopError {
 impl std::error::Error for HopError {}
 
 /// The request for the dialogue's next hop: the dial when nothing is typed yet, otherwise the
-/// latest input. Sends the dialogue as it stands; the caller counts the hop afterwards.
-pub(crate) fn hop(settings: &Settings, dialogue: &Dialogue) -> Body {
+/// latest input. Sends the dialogue as it stands; the caller counts the hop afterwards
+/// ([`Dialogue::answered`]).
+pub fn hop(settings: &Settings, dialogue: &Dialogue) -> Body {
     match settings.format {
         Format::AfricasTalking => Body::Form(vec![
             ("sessionId", dialogue.session_id.clone()),
@@ -173,7 +204,7 @@ fn hubtel(settings: &Settings, dialogue: &Dialogue, kind: &str, message: &str) -
 
 /// Reads the gateway's answer: a 2xx with `CON`/`END` (Africa's Talking) or the JSON reply
 /// (Hubtel). Anything else ends the session, as the real platforms do.
-pub(crate) fn parse_reply(format: Format, status: u16, body: &str) -> Result<Screen, HopError> {
+pub fn parse_reply(format: Format, status: u16, body: &str) -> Result<Screen, HopError> {
     if !(200..300).contains(&status) {
         return Err(HopError::Status(status));
     }

@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use mgov_simulators::aggregator::{self, Format, Latency, Settings};
+use mgov_simulators::aggregator::{self, Chaos, Format, Latency, Settings};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 /// A simulated USSD aggregator platform (Africa's Talking or Hubtel-style) calling the gateway.
 #[derive(Parser)]
-#[command(name = "aggregator-sim", version)]
+#[command(name = "aggregator-sim", version, after_long_help = CHAOS_HELP)]
 struct Args {
     /// Address of the handset API.
     #[arg(long, default_value = "127.0.0.1:9191")]
@@ -65,7 +65,35 @@ struct Args {
     /// Never tell the gateway that a dialogue ended, as some operators do.
     #[arg(long)]
     no_end_notices: bool,
+
+    /// Misbehave with a share of hops and check the gateway's answers: `off`, `default`
+    /// (duplicate=0.05,retry=0.05,concurrent=0.05,replay=0.02,drop=0.02), or name=share items
+    /// such as `duplicate=0.1,drop=0.05` (see CHAOS below, with --help).
+    #[arg(long, default_value = "off", env = "AGGREGATOR_CHAOS")]
+    chaos: Chaos,
+
+    /// Seed for the chaos planning, for a repeatable sequence of misbehaviours.
+    #[arg(long)]
+    chaos_seed: Option<u64>,
 }
+
+const CHAOS_HELP: &str = "\
+CHAOS
+  With --chaos, each hop is played in one of these ways, with the share given, instead of once;
+  the handset's answer then carries `chaos`: {behaviour, abandoned, violation, detail}, and
+  GET /stats counts events and violations by kind under `chaos`.
+    duplicate   sent twice in a row; the copy must get the same bytes as the first answer
+    retry       given up after a time-out of up to retry_after (default 5ms; the connection
+                is closed) and sent again; the retry must get the first copy's answer when
+                that came before the time-out
+    concurrent  two copies at once; both must get the same bytes
+    replay      after the answer, an older hop of the dialogue arrives (Africa's Talking: a
+                shorter cumulative text; Hubtel: a lower Sequence); it must get the current
+                screen, or an END screen once the dialogue has ended
+    drop        the answer is lost and the hop sent again; the retry must get the same bytes
+  Violations: <behaviour>_mismatch (another answer), <behaviour>_no_answer (no screen at
+  all), replay_reopened (an older hop continued a dialogue that had ended).
+  Example: --chaos default,retry_after=20ms --chaos-seed 7";
 
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -109,6 +137,8 @@ async fn main() -> std::io::Result<()> {
         reply_timeout: args.reply_timeout,
         idle_timeout: args.idle_timeout,
         end_notices: !args.no_end_notices,
+        chaos: args.chaos,
+        chaos_seed: args.chaos_seed,
     };
 
     let listener = TcpListener::bind(args.listen).await?;
@@ -121,6 +151,7 @@ async fn main() -> std::io::Result<()> {
         reply_timeout = ?settings.reply_timeout,
         idle_timeout = ?settings.idle_timeout,
         end_notices = settings.end_notices,
+        chaos = %settings.chaos,
         authenticated = settings.secret.is_some(),
         "aggregator simulator listening"
     );
