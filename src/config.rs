@@ -133,6 +133,8 @@ const NOT_SETTINGS: &[&str] = &[
     "agency_signing_secret",
     "load_username",
     "load_secret",
+    "load_hubtel_username",
+    "load_hubtel_secret",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -79,19 +79,41 @@ async fn callback(
             signal,
         } => {
             let key = session_key(&telco.id, &session_id);
-            ends::end_by_telco(&gw, &key, msisdn.as_ref(), signal).await;
+            // Run to the end even if the telco hangs up: the notice holds the dialogue's lease.
+            let ending = gw.clone();
+            let ended = gw.tasks.spawn(async move {
+                ends::end_by_telco(&ending, &key, msisdn.as_ref(), signal).await
+            });
+            let _ = ended.await;
             Ok(format.render_ended_ack())
         }
         UssdCallback::Hop(request) => {
             let span = tracing::info_span!("hop", telco = %telco.id, session = %request.session_id, msisdn = %request.msisdn);
-            let (reply, outcome) = async {
-                if let Some(reply) = gw.rate_limited(&telco.id, &request.msisdn) {
-                    return (reply, hop::HopOutcome::Unavailable);
+            // A hop runs to its end even when the telco closes the connection (it retries a
+            // slow hop that way): the dialogue's lease is released and its screen remembered,
+            // so the retry gets that screen instead of waiting on a lease nobody gives back.
+            let (hop_gw, hop_telco) = (gw.clone(), telco.clone());
+            let hop = gw.tasks.spawn(
+                async move {
+                    if let Some(reply) = hop_gw.rate_limited(&hop_telco.id, &request.msisdn) {
+                        return (reply, hop::HopOutcome::Unavailable);
+                    }
+                    hop::answer(&hop_gw, &hop_telco, request).await
                 }
-                hop::answer(&gw, &telco, request).await
-            }
-            .instrument(span)
-            .await;
+                .instrument(span),
+            );
+            let (reply, outcome) = match hop.await {
+                Ok(answered) => answered,
+                Err(e) => {
+                    tracing::error!(error = %e, telco = %telco.id, "a hop failed");
+                    let text =
+                        notices::notice(notices::Notice::Unavailable, gw.config.default_language);
+                    (
+                        request::UssdReply::End(text.into()),
+                        hop::HopOutcome::Unavailable,
+                    )
+                }
+            };
             metrics::counter!(names::USSD_HOPS, "telco" => telco.id.to_string(), "outcome" => outcome.as_str())
                 .increment(1);
             metrics::histogram!(names::USSD_HOP_SECONDS, "telco" => telco.id.to_string())

@@ -4,12 +4,13 @@
 //! screen for a repeated hop, and no phone ever sees another's dialogue.
 
 use super::control_number;
-use crate::support::gateway::{embedded, msisdn, production, TestGateway};
+use crate::support::gateway::{embedded, msisdn, production, production_with, TestGateway};
 use mgov::backoffice::store::{transactions_for_session, TransactionOutcome, TransactionRecord};
 use mgov::cli::phone::{Phone, Screen};
 use mgov::ids::TelcoId;
 use mgov::telcos::WireFormat;
 use mgov::ussd::request::session_key;
+use mgov_simulators::backoffice::{Latency, Settings};
 use reqwest::StatusCode;
 
 /// Dials the root code and walks to the water bill: Maji → check bill → account.
@@ -234,6 +235,40 @@ async fn a_number_holds_a_few_dialogues_at_most(gw: TestGateway, format: WireFor
     gw.stop().await;
 }
 
+/// The telco gives up on a slow hop (closes the connection) and sends it again: the first
+/// copy still runs to its end, and the retry gets its screen; the bill is looked up once.
+async fn a_hop_cut_off_by_the_telco_still_finishes(gw: TestGateway) {
+    let format = WireFormat::AfricasTalking;
+    let number = msisdn();
+    let mut phone = gw.phone(format, &number);
+    phone.dial("*152*00#").await.unwrap();
+    phone.press("1").await.unwrap();
+    phone.press("1").await.unwrap();
+    let mut first = phone.clone();
+    let cut_off = tokio::spawn(async move { first.press("12345678").await });
+    let key = key_of(format, &phone);
+    let db = gw.running.gateway.db.clone();
+    // The lookup has started once its intent is in the log; then the telco hangs up.
+    for _ in 0..600 {
+        if !transactions_for_session(&db, &key)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    cut_off.abort();
+    assert!(cut_off.await.unwrap_err().is_cancelled());
+    let retry = phone.press("12345678").await.unwrap();
+    assert!(retry.text.contains("TZS 53,000.00"), "{retry:?}");
+    let log = log_of(&gw, format, &phone).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].outcome, TransactionOutcome::Ok);
+    gw.stop().await;
+}
+
 macro_rules! on_both_pairs {
     ($($case:ident),* $(,)?) => {
         mod on_redis_and_postgres {
@@ -278,6 +313,15 @@ on_both_pairs!(
     a_session_id_reused_by_another_phone,
     a_number_holds_a_few_dialogues_at_most,
 );
+
+#[tokio::test]
+async fn a_hop_cut_off_by_the_telco_still_finishes_on_redis_and_postgres() {
+    let slow = Settings {
+        latency: Latency::Fixed(std::time::Duration::from_millis(800)),
+        ..Default::default()
+    };
+    a_hop_cut_off_by_the_telco_still_finishes(production_with(slow, |_| {}).await).await;
+}
 
 #[tokio::test]
 async fn a_lost_session_replays_with_the_same_request_ids_on_redis_and_postgres() {
