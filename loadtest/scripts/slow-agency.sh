@@ -65,10 +65,10 @@ T_START=$(now)
 load --journey "$JOURNEYS/case-status.toml" --concurrency "$CASE_PHONES" \
   --duration "${BEFORE}s" --json "$OUT/case-before.json" >"$OUT/case-before.txt"
 
-T_SLOW=$(now)
 log "DAWASA's back office answers in $SLOW_LATENCY for $SLOW s"
 curl -fs -XPOST "http://$WATER_ADDR/admin/latency" -H 'content-type: application/json' \
   -d "{\"latency\":\"$SLOW_LATENCY\",\"for\":\"${SLOW}s\"}" >/dev/null
+T_SLOW=$(now) # the slow answers are in force from (just before) here
 load --journey "$JOURNEYS/case-status.toml" --concurrency "$CASE_PHONES" \
   --duration "${SLOW}s" --json "$OUT/case-during.json" >"$OUT/case-during.txt" &
 CASE_LOAD=$!
@@ -111,6 +111,10 @@ SELECT agency_id, outcome, attempts = 0 AS not_called,
 FROM transactions GROUP BY 1, 2, 3, 4 ORDER BY 1, 4, 2, 3;
 SQL
 grep -h 'circuit breaker' "$STACK_DIR/gateway.log" >"$OUT/breaker.log" || true
+# Each change of the breaker, in seconds from the start of the window.
+jq -r '"\(.timestamp) \(.fields.message)"' "$OUT/breaker.log" | while read -r at message; do
+  awk -v a="$(date -d "$at" +%s.%N)" -v b="$T_SLOW" -v m="$message" 'BEGIN { printf "%+.1f s %s\n", a - b, m }'
+done >"$OUT/breaker-timeline.txt"
 
 # Baseline: water journeys per second over the last BEFORE-2 seconds before the window.
 # Recovery: the start of the first one-second span after the window's end with at least 90%
@@ -144,6 +148,9 @@ phase() { jq -r '"\(.sessions.completed) completed, \(.sessions.failed) failed, 
   echo "- water bill, account hop (bills.fetch) while DAWASA is unavailable: $(step "$OUT/water-probe.json" water-unavailable 3)"
   echo "- water bill (whole run): $(phase "$OUT/water.json")"
   echo "- water journeys/s before the window: $BASELINE; back to 90% $RECOVERY s after the window ended"
+  echo
+  echo "DAWASA's breaker (seconds from the start of the window):"
+  sed 's/^/    /' "$OUT/breaker-timeline.txt"
   echo
   echo "Journeys dialled in the window, by service and end:"
   sed 's/^/    /' "$OUT/dialled-in-window.txt"
