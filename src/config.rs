@@ -77,6 +77,7 @@ pub struct Config {
     /// `X-Forwarded-For` believed when checking a telco's source network.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limit: RateLimits,
+    pub backoffice: BackOfficeLimits,
     /// `text` or `json`.
     pub log_format: String,
 }
@@ -88,6 +89,64 @@ pub struct RateLimits {
     pub hops_per_minute_per_msisdn: u32,
     /// Hops one telco may send per second across its sessions, on one node.
     pub hops_per_second_per_telco: u32,
+}
+
+/// What one agency's back office may be asked at once, and when the gateway stops asking it
+/// for a while (its circuit breaker). The same for every agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackOfficeLimits {
+    /// Calls to one agency in flight at once, those finishing in the background included;
+    /// a call past it fails at once.
+    pub max_calls_in_flight: u32,
+    /// A call still unanswered this long (or after `hop_budget_ms`, if that is shorter)
+    /// counts as a failure for the breaker.
+    pub slow_call_ms: u64,
+    /// Failures in a row (5xx, unreachable, timed out, slow) that open the breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker fails the agency's actions at once before probing.
+    pub breaker_open_ms: u64,
+    /// Calls let through at once as probes while half-open.
+    pub breaker_probes: u32,
+}
+
+impl Default for BackOfficeLimits {
+    fn default() -> Self {
+        Self {
+            max_calls_in_flight: 256,
+            slow_call_ms: 3_000,
+            breaker_failures: 5,
+            breaker_open_ms: 5_000,
+            breaker_probes: 1,
+        }
+    }
+}
+
+impl BackOfficeLimits {
+    fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if !(1..=100_000).contains(&self.max_calls_in_flight) {
+            return Err((
+                "backoffice.max_calls_in_flight",
+                "must be between 1 and 100000",
+            ));
+        }
+        if !(100..=60_000).contains(&self.slow_call_ms) {
+            return Err(("backoffice.slow_call_ms", "must be between 100 and 60000"));
+        }
+        if !(1..=1_000).contains(&self.breaker_failures) {
+            return Err(("backoffice.breaker_failures", "must be between 1 and 1000"));
+        }
+        if !(100..=600_000).contains(&self.breaker_open_ms) {
+            return Err((
+                "backoffice.breaker_open_ms",
+                "must be between 100 and 600000",
+            ));
+        }
+        if !(1..=100).contains(&self.breaker_probes) {
+            return Err(("backoffice.breaker_probes", "must be between 1 and 100"));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -117,6 +176,7 @@ impl Default for Config {
                 hops_per_minute_per_msisdn: 60,
                 hops_per_second_per_telco: 50_000,
             },
+            backoffice: BackOfficeLimits::default(),
             log_format: "text".into(),
         }
     }
@@ -265,6 +325,9 @@ impl Config {
         {
             return invalid("rate_limit", "limits must be at least 1");
         }
+        if let Err((setting, problem)) = self.backoffice.validate() {
+            return invalid(setting, problem);
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return invalid("log_format", "must be text or json");
         }
@@ -307,6 +370,39 @@ mod tests {
         assert!(err.contains("session_idle_secs"), "{err}");
         let err = with("listne = \"1.2.3.4:5\"").unwrap_err().to_string();
         assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn back_office_limits_are_checked() {
+        let c = with("[backoffice]\nbreaker_failures = 3").unwrap();
+        assert_eq!(c.backoffice.breaker_failures, 3);
+        assert_eq!(
+            c.backoffice.max_calls_in_flight, 256,
+            "the rest keep their defaults"
+        );
+        for (toml, setting) in [
+            (
+                "[backoffice]\nmax_calls_in_flight = 0",
+                "backoffice.max_calls_in_flight",
+            ),
+            ("[backoffice]\nslow_call_ms = 10", "backoffice.slow_call_ms"),
+            (
+                "[backoffice]\nbreaker_failures = 0",
+                "backoffice.breaker_failures",
+            ),
+            (
+                "[backoffice]\nbreaker_open_ms = 10",
+                "backoffice.breaker_open_ms",
+            ),
+            (
+                "[backoffice]\nbreaker_probes = 0",
+                "backoffice.breaker_probes",
+            ),
+            ("[backoffice]\nbreaker_probs = 2", "breaker_probs"),
+        ] {
+            let err = with(toml).unwrap_err().to_string();
+            assert!(err.contains(setting), "{toml}: {err}");
+        }
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub mod names {
     pub const SESSIONS_ACTIVE: &str = "mgov_sessions_active";
     pub const TRANSACTIONS: &str = "mgov_transactions_total";
     pub const BACKOFFICE_SECONDS: &str = "mgov_backoffice_call_duration_seconds";
+    /// Per agency: 0 closed, 1 half-open, 2 open.
+    pub const BACKOFFICE_BREAKER_STATE: &str = "mgov_backoffice_breaker_state";
+    pub const BACKOFFICE_CALLS_IN_FLIGHT: &str = "mgov_backoffice_calls_in_flight";
+    /// Per agency and reason (`breaker_open`, `at_capacity`): calls not sent.
+    pub const BACKOFFICE_CALLS_REFUSED: &str = "mgov_backoffice_calls_refused_total";
     pub const CALLBACKS_REFUSED: &str = "mgov_callbacks_refused_total";
     /// Hops answered from memory without being applied, by `kind`: `duplicate` (the last
     /// hop again), `stale` (an older one), `over` (a hop of a dialogue that has ended).

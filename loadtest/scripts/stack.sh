@@ -2,7 +2,9 @@
 # Starts the production stack on this machine for load runs, as separate processes:
 # Redis and PostgreSQL (started if they are not running), a fresh database, the back-office
 # simulator, and the gateway with two telcos (africastalking and hubtel, one per wire format)
-# and the demo agencies registered through `mgov`.
+# and the demo agencies registered through `mgov`. An agency's back office can be put
+# elsewhere with BACKOFFICE_URL_<agency> (e.g. BACKOFFICE_URL_dawasa=http://127.0.0.1:9091/);
+# STACK_SECRET is the agencies' signing secret.
 # Source it: `source loadtest/scripts/stack.sh`; it stops what it started when the shell exits.
 set -euo pipefail
 
@@ -57,9 +59,8 @@ stack_start() {
   export MGOV_LISTEN="$GATEWAY_ADDR"
   export MGOV_LOG_FORMAT=json
   export RUST_LOG="${RUST_LOG:-warn}"
-  local signing_secret
-  signing_secret="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  "$BIN/backoffice-sim" --listen "$BACKOFFICE_ADDR" --secret "$signing_secret" \
+  STACK_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  "$BIN/backoffice-sim" --listen "$BACKOFFICE_ADDR" --secret "$STACK_SECRET" \
     --latency "$BACKOFFICE_LATENCY" >"$STACK_DIR/backoffice.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_http "http://$BACKOFFICE_ADDR/healthz"
@@ -72,8 +73,10 @@ stack_start() {
   # MGOV_LOAD_HUBTEL_USERNAME=hubtel MGOV_LOAD_HUBTEL_SECRET="$HUBTEL_SECRET".
   HUBTEL_SECRET="$(telco_secret hubtel)"
   for agency in dawasa rita nida; do
-    "$BIN/mgov" agencies add "$agency" --name "$agency" --backoffice-url "http://$BACKOFFICE_ADDR/" \
-      --signing-secret "$signing_secret" >/dev/null
+    local url_setting="BACKOFFICE_URL_$agency"
+    "$BIN/mgov" agencies add "$agency" --name "$agency" \
+      --backoffice-url "${!url_setting:-http://$BACKOFFICE_ADDR/}" \
+      --signing-secret "$STACK_SECRET" >/dev/null
   done
   "$BIN/mgov" serve >"$STACK_DIR/gateway.log" 2>&1 &
   GATEWAY_PID=$!

@@ -58,6 +58,7 @@ impl Gateway {
             .unwrap_or(NonZeroU32::MIN);
         let per_second =
             NonZeroU32::new(config.rate_limit.hops_per_second_per_telco).unwrap_or(NonZeroU32::MIN);
+        let backoffice = BackOfficeClient::new(&config);
         Self {
             config,
             journal: Journal::start(db.clone()),
@@ -67,7 +68,7 @@ impl Gateway {
             menus: RwLock::new(Arc::new(menus)),
             telcos: Directory::default(),
             agencies: Directory::default(),
-            backoffice: BackOfficeClient::new(),
+            backoffice,
             per_msisdn: RateLimiter::keyed(Quota::per_minute(per_minute)),
             per_telco: RateLimiter::keyed(Quota::per_second(per_second)),
             metrics: crate::telemetry::metrics_handle(),

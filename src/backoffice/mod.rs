@@ -1,10 +1,13 @@
-//! Signed calls to agencies' back offices (`client`), the contract's standard actions
+//! Signed calls to agencies' back offices (`client`) within each agency's cap on calls in
+//! flight and circuit breaker (`limits`, `breaker`), the contract's standard actions
 //! (`catalogue`), signatures (`signature`), the transaction log (`store`, with its pending
 //! intents in `pending`), what it keeps of an answer (`summary`), and the reconciler that
 //! finishes calls whose answer never came (`reconcile`).
 
+pub mod breaker;
 pub mod catalogue;
 pub mod client;
+pub mod limits;
 pub mod pending;
 pub mod reconcile;
 mod record;

@@ -2,6 +2,7 @@
 //! pairs (Redis + Postgres, and the embedded default), refused callbacks, faults, operations.
 
 mod aggregator;
+mod breaker;
 mod callbacks;
 mod durability;
 mod exactly_once;

@@ -1,4 +1,6 @@
-//! The HTTP face of the simulator: `POST /` for every action, `GET /healthz`, `GET /stats`.
+//! The HTTP face of the simulator: `POST /` for every action, `GET /healthz`, `GET /stats`,
+//! and `/admin/latency` to slow the back office down at run time (drills):
+//! `POST {"latency":"6s","for":"10s"}` (`for` optional), `GET` to read, `DELETE` to restore.
 //!
 //! A `POST /` goes through, in order: the configured latency, the signature check (401),
 //! envelope parsing (400), the simulated fault (500), then the remembered or fresh answer.
@@ -17,16 +19,18 @@ use chrono::Utc;
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::time::Duration;
 
 use super::actions::{perform, Action, Context, Issuer};
 use super::idempotency::{Answers, Freshness};
+use super::latency::{parse_duration, LatencyControl};
 use super::stats::{Event, Stats};
 use super::{signature, Latency, Settings};
 
 /// Everything the handlers share. Not `Debug`: it holds the secret.
 pub(crate) struct Backoffice {
     secret: Option<Vec<u8>>,
-    latency: Latency,
+    latency: LatencyControl,
     failure_rate: f64,
     issuer: Issuer,
     answers: Answers,
@@ -37,7 +41,7 @@ impl Backoffice {
     pub(crate) fn new(settings: Settings) -> Self {
         Backoffice {
             secret: settings.secret.map(String::into_bytes),
-            latency: settings.latency,
+            latency: LatencyControl::new(settings.latency),
             failure_rate: settings.failure_rate,
             issuer: Issuer::default(),
             answers: Answers::default(),
@@ -56,6 +60,10 @@ pub(crate) fn router(backoffice: Arc<Backoffice>) -> Router {
         .route("/", post(answer))
         .route("/healthz", get(healthz))
         .route("/stats", get(stats))
+        .route(
+            "/admin/latency",
+            get(latency_now).post(replace_latency).delete(reset_latency),
+        )
         .with_state(backoffice)
 }
 
@@ -169,6 +177,50 @@ async fn healthz() -> Json<Value> {
 
 async fn stats(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
     Json(backoffice.stats.to_json())
+}
+
+/// `POST /admin/latency`: `latency` as on the command line, `for` how long (else until reset).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatencyChange {
+    latency: String,
+    #[serde(default, rename = "for")]
+    lasting: Option<String>,
+}
+
+async fn replace_latency(
+    State(backoffice): State<Arc<Backoffice>>,
+    Json(change): Json<LatencyChange>,
+) -> Response {
+    let latency = match change.latency.parse::<Latency>() {
+        Ok(latency) => latency,
+        Err(error) => {
+            return error_reply(StatusCode::BAD_REQUEST, "bad_latency", error.to_string())
+        }
+    };
+    let lasting = match change.lasting.as_deref().map(parse_duration) {
+        None => None,
+        Some(Ok(lasting)) => Some(lasting),
+        Some(Err(reason)) => {
+            let message = format!("invalid `for` {:?}: {reason}", change.lasting);
+            return error_reply(StatusCode::BAD_REQUEST, "bad_duration", message);
+        }
+    };
+    tracing::info!(%latency, lasting = ?lasting, "latency replaced");
+    backoffice.latency.replace(latency, lasting);
+    latency_now(State(backoffice)).await.into_response()
+}
+
+async fn reset_latency(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
+    backoffice.latency.reset();
+    tracing::info!("latency back to the configured one");
+    latency_now(State(backoffice)).await
+}
+
+async fn latency_now(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
+    let (latency, left) = backoffice.latency.current();
+    let left_ms = left.map(|left: Duration| left.as_millis() as u64);
+    Json(json!({ "latency": latency.to_string(), "remaining_ms": left_ms }))
 }
 
 fn error_reply(status: StatusCode, code: &str, message: String) -> Response {

@@ -1,10 +1,13 @@
-//! How long the simulated back office takes to answer: fixed, or drawn uniformly per request.
+//! How long the simulated back office takes to answer: fixed, or drawn uniformly per request,
+//! and [`LatencyControl`], which replaces it for a while at run time (slow-agency drills).
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::time::Instant;
 
 /// Delay added before every answer, so tests can exercise time-outs and retries.
 ///
@@ -41,6 +44,70 @@ impl Latency {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+/// The latency set at start-up, which an operator may replace at run time, for good or for a
+/// while (`POST /admin/latency`). A request takes the latency in force when it arrives.
+#[derive(Debug)]
+pub struct LatencyControl {
+    configured: Latency,
+    replaced: Mutex<Option<Replacement>>,
+}
+
+#[derive(Debug, Clone)]
+struct Replacement {
+    latency: Latency,
+    /// When the configured latency comes back; `None` keeps the replacement until reset.
+    until: Option<Instant>,
+}
+
+impl LatencyControl {
+    pub fn new(configured: Latency) -> Self {
+        LatencyControl {
+            configured,
+            replaced: Mutex::new(None),
+        }
+    }
+
+    /// Answers take `latency` from now on, or only for the next `lasting` if given.
+    pub fn replace(&self, latency: Latency, lasting: Option<Duration>) {
+        let until = lasting.map(|lasting| Instant::now() + lasting);
+        *self.lock() = Some(Replacement { latency, until });
+    }
+
+    /// Back to the latency set at start-up.
+    pub fn reset(&self) {
+        *self.lock() = None;
+    }
+
+    /// The latency in force now, and for how much longer if it is a timed replacement.
+    pub fn current(&self) -> (Latency, Option<Duration>) {
+        let mut replaced = self.lock();
+        match replaced.clone() {
+            Some(Replacement {
+                until: Some(until), ..
+            }) if Instant::now() >= until => {
+                *replaced = None;
+                (self.configured.clone(), None)
+            }
+            Some(Replacement { latency, until }) => (
+                latency,
+                until.map(|until| until.saturating_duration_since(Instant::now())),
+            ),
+            None => (self.configured.clone(), None),
+        }
+    }
+
+    /// Sleeps for one delay drawn from the latency in force now.
+    pub async fn wait(&self) {
+        let (latency, _) = self.current();
+        latency.wait().await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Replacement>> {
+        // A panic while holding this lock cannot leave the value half-written.
+        self.replaced.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -98,7 +165,8 @@ impl fmt::Display for Latency {
     }
 }
 
-fn parse_duration(text: &str) -> Result<Duration, &'static str> {
+/// `0`, `500us`, `50ms`, `2s` or `1m`; the error says what is wrong.
+pub fn parse_duration(text: &str) -> Result<Duration, &'static str> {
     let text = text.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -202,6 +270,32 @@ mod tests {
             let delay = latency.sample();
             assert!((MS(20)..=MS(80)).contains(&delay), "{delay:?}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timed_replacement_ends_by_itself() {
+        let control = LatencyControl::new(Latency::Fixed(MS(20)));
+        control.replace(Latency::Fixed(MS(6_000)), Some(MS(10_000)));
+        assert_eq!(
+            control.current(),
+            (Latency::Fixed(MS(6_000)), Some(MS(10_000)))
+        );
+        tokio::time::advance(MS(9_999)).await;
+        assert_eq!(control.current(), (Latency::Fixed(MS(6_000)), Some(MS(1))));
+        tokio::time::advance(MS(1)).await;
+        assert_eq!(control.current(), (Latency::Fixed(MS(20)), None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_replacement_lasts_until_reset() {
+        let control = LatencyControl::new(Latency::default());
+        control.replace(Latency::Fixed(MS(6_000)), None);
+        tokio::time::advance(MS(3_600_000)).await;
+        let started = Instant::now();
+        control.wait().await;
+        assert_eq!(started.elapsed(), MS(6_000));
+        control.reset();
+        assert_eq!(control.current(), (Latency::default(), None));
     }
 
     #[tokio::test(start_paused = true)]

@@ -4,6 +4,7 @@
 //! - `POST /`: every action; the JSON envelope names it (`bills.fetch`, ...).
 //! - `GET /healthz`: `{"status":"ok"}`.
 //! - `GET /stats`: request counters (per action, replays, simulated failures, 401s, 400s).
+//! - `/admin/latency`: replace the latency at run time, for a while or until reset (drills).
 //!
 //! Answers are deterministic where tests need them to be; each action's module documents
 //! how (`actions/bills.rs` and so on). In short: any 8-digit account not starting with `0` has
