@@ -205,11 +205,11 @@ impl Config {
         if !code_ok {
             return invalid("root_code", "must look like *152*00#");
         }
-        if self.default_country.is_empty()
-            || self.default_country.len() > 3
-            || !self.default_country.bytes().all(|b| b.is_ascii_digit())
-        {
-            return invalid("default_country", "must be 1 to 3 digits, e.g. 255");
+        if !crate::msisdn::is_country_code(&self.default_country) {
+            return invalid(
+                "default_country",
+                "must be an assigned country code, e.g. 255",
+            );
         }
         if !(10..=3_600).contains(&self.session_idle_secs) {
             return invalid("session_idle_secs", "must be between 10 and 3600");
@@ -274,6 +274,8 @@ mod tests {
         assert!(err.contains("session_idle_secs"), "{err}");
         let err = with("listne = \"1.2.3.4:5\"").unwrap_err().to_string();
         assert!(err.contains("listne"), "{err}");
+        let err = with("default_country = \"259\"").unwrap_err().to_string();
+        assert!(err.contains("default_country"), "{err}");
     }
 
     #[test]
