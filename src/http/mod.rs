@@ -23,8 +23,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             mgov_simulators::backoffice::router(settings),
         );
     }
-    // A little room over the callback limit so the handler can answer 413 with a reason.
-    let limit = gateway.config.max_callback_bytes + 1;
-    app.layer(DefaultBodyLimit::max(limit))
+    // Bodies past the limit are not read; the callback handler answers them 413.
+    app.layer(DefaultBodyLimit::max(gateway.config.max_callback_bytes))
         .with_state::<()>(gateway as AppState)
 }
