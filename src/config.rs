@@ -73,10 +73,10 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
-    /// Hops one phone number may make per minute (a person presses keys a few times a minute).
+    /// Hops one phone number may make per minute through one telco, on one node (a person
+    /// presses keys a few times a minute). Each telco's own ceiling is a setting of the telco
+    /// (`mgov telcos add/update --max-hops-per-second`), not of the gateway.
     pub hops_per_minute_per_msisdn: u32,
-    /// Hops one telco may send per second across its sessions, on one node.
-    pub hops_per_second_per_telco: u32,
 }
 
 impl Default for Config {
@@ -100,7 +100,6 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             rate_limit: RateLimits {
                 hops_per_minute_per_msisdn: 60,
-                hops_per_second_per_telco: 50_000,
             },
             log_format: "text".into(),
         }
@@ -227,10 +226,11 @@ impl Config {
             // Real hops are a few hundred bytes; the adapters refuse anything over 8 KiB.
             return invalid("max_callback_bytes", "must be between 512 and 8192");
         }
-        if self.rate_limit.hops_per_minute_per_msisdn == 0
-            || self.rate_limit.hops_per_second_per_telco == 0
-        {
-            return invalid("rate_limit", "limits must be at least 1");
+        if self.rate_limit.hops_per_minute_per_msisdn == 0 {
+            return invalid(
+                "rate_limit.hops_per_minute_per_msisdn",
+                "must be at least 1",
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return invalid("log_format", "must be text or json");

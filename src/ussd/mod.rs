@@ -88,7 +88,7 @@ async fn callback(
         UssdCallback::Hop(request) => {
             let span = tracing::info_span!("hop", telco = %telco.id, session = %request.session_id, msisdn = %request.msisdn);
             let (reply, outcome) = async {
-                if let Some(reply) = gw.rate_limited(&telco.id, &request.msisdn) {
+                if let Some(reply) = gw.rate_limited(&telco, &request.msisdn) {
                     return (reply, hop::HopOutcome::Unavailable);
                 }
                 hop::answer(&gw, &telco, request).await

@@ -5,6 +5,7 @@ mod aggregator;
 mod callbacks;
 mod faults;
 mod journeys;
+mod limits;
 mod nodes;
 mod ops;
 

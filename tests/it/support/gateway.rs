@@ -88,6 +88,7 @@ pub async fn production_with(
             }),
             allowed_networks: Vec::new(),
             screen_limit: 182,
+            max_hops_per_second: mgov::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
         };
         mgov::telcos::store::upsert_telco(&db, &telco)
             .await
