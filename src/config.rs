@@ -62,6 +62,13 @@ pub struct Config {
     pub min_screen_limit: usize,
     /// Largest callback body accepted.
     pub max_callback_bytes: usize,
+    /// Time a client has to send a request's headers; a kept-alive connection left idle this
+    /// long is closed too.
+    pub header_read_timeout_ms: u64,
+    /// Time a whole request may take, body and answer included, before it is answered 408
+    /// and its connection closed. Must exceed `hop_budget_ms` by at least
+    /// [`REQUEST_TIMEOUT_MARGIN_MS`].
+    pub request_timeout_ms: u64,
     /// Load balancers or proxies in front of the gateway (CIDRs). Only from these is
     /// `X-Forwarded-For` believed when checking a telco's source network.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -97,6 +104,8 @@ impl Default for Config {
             background_call_secs: 30,
             min_screen_limit: 160,
             max_callback_bytes: 8 * 1024,
+            header_read_timeout_ms: 10_000,
+            request_timeout_ms: 15_000,
             trusted_proxies: Vec::new(),
             rate_limit: RateLimits {
                 hops_per_minute_per_msisdn: 60,
@@ -105,6 +114,10 @@ impl Default for Config {
         }
     }
 }
+
+/// How much longer than the hop budget a request may take: a hop past its budget still
+/// waits for its records (up to a second) and the session store.
+pub const REQUEST_TIMEOUT_MARGIN_MS: u64 = 2_000;
 
 /// `MGOV_*` variables that belong to the tools around the gateway (tests, `mgov dial`,
 /// `mgov agencies add`, the load generator), not to its settings; any other unknown
@@ -216,6 +229,19 @@ impl Config {
         if !(100..=30_000).contains(&self.hop_budget_ms) {
             return invalid("hop_budget_ms", "must be between 100 and 30000");
         }
+        if !(100..=60_000).contains(&self.header_read_timeout_ms) {
+            return invalid("header_read_timeout_ms", "must be between 100 and 60000");
+        }
+        if self.request_timeout_ms < self.hop_budget_ms + REQUEST_TIMEOUT_MARGIN_MS
+            || self.request_timeout_ms > 120_000
+        {
+            return invalid(
+                "request_timeout_ms",
+                &format!(
+                    "must be at least hop_budget_ms + {REQUEST_TIMEOUT_MARGIN_MS} and at most 120000"
+                ),
+            );
+        }
         if !(1..=300).contains(&self.background_call_secs) {
             return invalid("background_call_secs", "must be between 1 and 300");
         }
@@ -276,6 +302,17 @@ mod tests {
         assert!(err.contains("listne"), "{err}");
         let err = with("default_country = \"259\"").unwrap_err().to_string();
         assert!(err.contains("default_country"), "{err}");
+    }
+
+    #[test]
+    fn a_request_may_always_outlast_its_hop() {
+        let err = with("hop_budget_ms = 14000").unwrap_err().to_string();
+        assert!(err.contains("request_timeout_ms"), "{err}");
+        assert!(with("hop_budget_ms = 14000\nrequest_timeout_ms = 16000").is_ok());
+        let err = with("header_read_timeout_ms = 0").unwrap_err().to_string();
+        assert!(err.contains("header_read_timeout_ms"), "{err}");
+        let c = with("").unwrap();
+        assert!(c.request_timeout_ms >= c.hop_budget_ms + REQUEST_TIMEOUT_MARGIN_MS);
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! Router assembly: every capability's routes merged, the operator endpoints, and the
-//! in-process back-office simulator of the embedded demo.
+//! in-process back-office simulator of the embedded demo; and the listener that serves them
+//! (`server`), which bounds how long a client may take.
 
 pub mod client_ip;
 mod ops;
+pub mod server;
 
 use crate::app::{AppState, Gateway};
-use axum::extract::DefaultBodyLimit;
+use crate::error::ApiError;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let mut app = Router::new()
@@ -23,7 +30,30 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             mgov_simulators::backoffice::router(settings),
         );
     }
+    let budget = Duration::from_millis(gateway.config.request_timeout_ms);
     // Bodies past the limit are not read; the callback handler answers them 413.
     app.layer(DefaultBodyLimit::max(gateway.config.max_callback_bytes))
+        .layer(middleware::from_fn(move |request, next| {
+            within(budget, request, next)
+        }))
         .with_state::<()>(gateway as AppState)
+}
+
+/// Answers 408 and closes the connection when a request (its body included) is not done
+/// within `budget`, so that a client trickling its body cannot hold a connection. Hops end
+/// well inside it: the budget is validated to exceed the hop budget by a wide margin.
+async fn within(budget: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(budget, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let message = format!("request not completed within {} ms", budget.as_millis());
+            let mut response =
+                ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+                    .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod callbacks;
 mod faults;
 mod journeys;
 mod limits;
+mod listener;
 mod nodes;
 mod ops;
 
