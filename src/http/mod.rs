@@ -16,6 +16,13 @@ use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The demo back office lives inside the gateway, so what it remembers is the gateway's
+/// memory: it replays answers for ten minutes rather than the contract's 24 hours (the
+/// gateway retries a call for at most `background_call_secs`), and keeps at most about
+/// 40,000 of them (some 20 MB) however hard a load test drives it.
+const DEMO_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
+const DEMO_MAX_REMEMBERED: usize = 20_000;
+
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let mut app = Router::new()
         .merge(crate::ussd::router())
@@ -23,6 +30,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     if gateway.config.demo_enabled() {
         let settings = mgov_simulators::backoffice::Settings {
             secret: Some(crate::app::DEMO_SIGNING_SECRET.to_string()),
+            idempotency_window: DEMO_IDEMPOTENCY_WINDOW,
+            max_remembered: Some(DEMO_MAX_REMEMBERED),
             ..Default::default()
         };
         app = app.nest_service(

@@ -40,7 +40,7 @@ impl Backoffice {
             latency: settings.latency,
             failure_rate: settings.failure_rate,
             issuer: Issuer::default(),
-            answers: Answers::default(),
+            answers: Answers::new(settings.idempotency_window, settings.max_remembered),
             stats: Stats::default(),
         }
     }
@@ -168,7 +168,9 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn stats(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
-    Json(backoffice.stats.to_json())
+    let mut stats = backoffice.stats.to_json();
+    stats["remembered"] = json!(backoffice.answers.len());
+    Json(stats)
 }
 
 fn error_reply(status: StatusCode, code: &str, message: String) -> Response {
