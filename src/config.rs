@@ -73,6 +73,13 @@ pub struct Config {
     pub min_screen_limit: usize,
     /// Largest callback body accepted.
     pub max_callback_bytes: usize,
+    /// Time a client has to send a request's headers; a kept-alive connection left idle this
+    /// long is closed too.
+    pub header_read_timeout_ms: u64,
+    /// Time a whole request may take, body and answer included, before it is answered 408
+    /// and its connection closed. Must exceed `hop_budget_ms` by at least
+    /// [`REQUEST_TIMEOUT_MARGIN_MS`].
+    pub request_timeout_ms: u64,
     /// Load balancers or proxies in front of the gateway (CIDRs). Only from these is
     /// `X-Forwarded-For` believed when checking a telco's source network.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -85,10 +92,10 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
-    /// Hops one phone number may make per minute (a person presses keys a few times a minute).
+    /// Hops one phone number may make per minute through one telco, on one node (a person
+    /// presses keys a few times a minute). Each telco's own ceiling is a setting of the telco
+    /// (`mgov telcos add/update --max-hops-per-second`), not of the gateway.
     pub hops_per_minute_per_msisdn: u32,
-    /// Hops one telco may send per second across its sessions, on one node.
-    pub hops_per_second_per_telco: u32,
 }
 
 /// What one agency's back office may be asked at once, and when the gateway stops asking it
@@ -171,16 +178,21 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             min_screen_limit: 160,
             max_callback_bytes: 8 * 1024,
+            header_read_timeout_ms: 10_000,
+            request_timeout_ms: 15_000,
             trusted_proxies: Vec::new(),
             rate_limit: RateLimits {
                 hops_per_minute_per_msisdn: 60,
-                hops_per_second_per_telco: 50_000,
             },
             backoffice: BackOfficeLimits::default(),
             log_format: "text".into(),
         }
     }
 }
+
+/// How much longer than the hop budget a request may take: a hop past its budget still
+/// waits for its records (up to a second) and the session store.
+pub const REQUEST_TIMEOUT_MARGIN_MS: u64 = 2_000;
 
 /// `MGOV_*` variables that belong to the tools around the gateway (tests, `mgov dial`,
 /// `mgov agencies add`, the load generator), not to its settings; any other unknown
@@ -286,17 +298,30 @@ impl Config {
         if !code_ok {
             return invalid("root_code", "must look like *152*00#");
         }
-        if self.default_country.is_empty()
-            || self.default_country.len() > 3
-            || !self.default_country.bytes().all(|b| b.is_ascii_digit())
-        {
-            return invalid("default_country", "must be 1 to 3 digits, e.g. 255");
+        if !crate::msisdn::is_country_code(&self.default_country) {
+            return invalid(
+                "default_country",
+                "must be an assigned country code, e.g. 255",
+            );
         }
         if !(10..=3_600).contains(&self.session_idle_secs) {
             return invalid("session_idle_secs", "must be between 10 and 3600");
         }
         if !(100..=30_000).contains(&self.hop_budget_ms) {
             return invalid("hop_budget_ms", "must be between 100 and 30000");
+        }
+        if !(100..=60_000).contains(&self.header_read_timeout_ms) {
+            return invalid("header_read_timeout_ms", "must be between 100 and 60000");
+        }
+        if self.request_timeout_ms < self.hop_budget_ms + REQUEST_TIMEOUT_MARGIN_MS
+            || self.request_timeout_ms > 120_000
+        {
+            return invalid(
+                "request_timeout_ms",
+                &format!(
+                    "must be at least hop_budget_ms + {REQUEST_TIMEOUT_MARGIN_MS} and at most 120000"
+                ),
+            );
         }
         if !(1..=300).contains(&self.background_call_secs) {
             return invalid("background_call_secs", "must be between 1 and 300");
@@ -320,10 +345,11 @@ impl Config {
             // Real hops are a few hundred bytes; the adapters refuse anything over 8 KiB.
             return invalid("max_callback_bytes", "must be between 512 and 8192");
         }
-        if self.rate_limit.hops_per_minute_per_msisdn == 0
-            || self.rate_limit.hops_per_second_per_telco == 0
-        {
-            return invalid("rate_limit", "limits must be at least 1");
+        if self.rate_limit.hops_per_minute_per_msisdn == 0 {
+            return invalid(
+                "rate_limit.hops_per_minute_per_msisdn",
+                "must be at least 1",
+            );
         }
         if let Err((setting, problem)) = self.backoffice.validate() {
             return invalid(setting, problem);
@@ -370,6 +396,19 @@ mod tests {
         assert!(err.contains("session_idle_secs"), "{err}");
         let err = with("listne = \"1.2.3.4:5\"").unwrap_err().to_string();
         assert!(err.contains("listne"), "{err}");
+        let err = with("default_country = \"259\"").unwrap_err().to_string();
+        assert!(err.contains("default_country"), "{err}");
+    }
+
+    #[test]
+    fn a_request_may_always_outlast_its_hop() {
+        let err = with("hop_budget_ms = 14000").unwrap_err().to_string();
+        assert!(err.contains("request_timeout_ms"), "{err}");
+        assert!(with("hop_budget_ms = 14000\nrequest_timeout_ms = 16000").is_ok());
+        let err = with("header_read_timeout_ms = 0").unwrap_err().to_string();
+        assert!(err.contains("header_read_timeout_ms"), "{err}");
+        let c = with("").unwrap();
+        assert!(c.request_timeout_ms >= c.hop_budget_ms + REQUEST_TIMEOUT_MARGIN_MS);
     }
 
     #[test]

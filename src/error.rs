@@ -40,7 +40,7 @@ impl ApiError {
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            "body_too_large",
             format!("body exceeds {limit} bytes"),
         )
     }

@@ -38,6 +38,7 @@ pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
             credentials: None,
             allowed_networks: loopback.to_vec(),
             screen_limit: 182,
+            max_hops_per_second: crate::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
         };
         crate::telcos::store::upsert_telco(db, &telco).await?;
     }

@@ -2,6 +2,7 @@
 //! demo (`demo`), and serves with its background work (`serve`).
 
 mod demo;
+mod limits;
 mod serve;
 mod start;
 
@@ -24,7 +25,7 @@ use crate::telemetry::names;
 use crate::ussd::notices::{notice, Notice};
 use crate::ussd::request::UssdReply;
 use crate::ussd::store::{EndReason, SessionRecord};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use limits::HopLimits;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
@@ -47,8 +48,7 @@ pub struct Gateway {
     pub telcos: Directory<TelcoId, Telco>,
     pub agencies: Directory<AgencyId, Agency>,
     pub backoffice: BackOfficeClient,
-    per_msisdn: DefaultKeyedRateLimiter<String>,
-    per_telco: DefaultKeyedRateLimiter<TelcoId>,
+    limits: HopLimits,
     pub metrics: PrometheusHandle,
 }
 
@@ -56,8 +56,6 @@ impl Gateway {
     fn new(config: Config, db: Db, sessions: Arc<dyn SessionStore>, menus: MenuSet) -> Self {
         let per_minute = NonZeroU32::new(config.rate_limit.hops_per_minute_per_msisdn)
             .unwrap_or(NonZeroU32::MIN);
-        let per_second =
-            NonZeroU32::new(config.rate_limit.hops_per_second_per_telco).unwrap_or(NonZeroU32::MIN);
         let backoffice = BackOfficeClient::new(&config);
         Self {
             config,
@@ -69,8 +67,7 @@ impl Gateway {
             telcos: Directory::default(),
             agencies: Directory::default(),
             backoffice,
-            per_msisdn: RateLimiter::keyed(Quota::per_minute(per_minute)),
-            per_telco: RateLimiter::keyed(Quota::per_second(per_second)),
+            limits: HopLimits::new(per_minute),
             metrics: crate::telemetry::metrics_handle(),
         }
     }
@@ -134,15 +131,14 @@ impl Gateway {
         Duration::from_millis(self.config.hop_budget_ms)
     }
 
-    /// `Some(reply)` when this hop must be refused to protect the gateway.
-    pub fn rate_limited(&self, telco: &TelcoId, msisdn: &Msisdn) -> Option<UssdReply> {
-        let limited = self.per_telco.check_key(telco).is_err()
-            || self
-                .per_msisdn
-                .check_key(&msisdn.as_str().to_string())
-                .is_err();
-        limited
-            .then(|| UssdReply::End(notice(Notice::TooFast, self.config.default_language).into()))
+    /// `Some(reply)` when this hop must be refused to protect the gateway: the telco is past
+    /// its own hops per second, or the number past its hops per minute on this telco.
+    pub fn rate_limited(&self, telco: &Telco, msisdn: &Msisdn) -> Option<UssdReply> {
+        let limit = self.limits.check(telco, msisdn).err()?;
+        tracing::debug!(?limit, telco = %telco.id, "hop refused: too fast");
+        Some(UssdReply::End(
+            notice(Notice::TooFast, self.config.default_language).into(),
+        ))
     }
 
     pub fn journal(&self) -> &Journal {
@@ -226,8 +222,7 @@ impl Gateway {
             .iter()
             .map(|s| self.record_session_end(s, EndReason::Abandoned, wait_until));
         futures_util::future::join_all(records).await;
-        self.per_msisdn.retain_recent();
-        self.per_telco.retain_recent();
+        self.limits.forget_idle();
         expired.len()
     }
 

@@ -71,16 +71,17 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(background(gateway.clone(), stopped.clone()));
     tokio::spawn(reconciler(gateway.clone(), stopped.clone()));
-    let app =
-        crate::http::router(gateway.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = crate::http::router(gateway.clone());
+    let header_read_timeout = Duration::from_millis(gateway.config.header_read_timeout_ms);
     let mut stopped_server = stopped;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped_server.changed().await;
-            })
-            .await
-    });
+    let server = tokio::spawn(crate::http::server::serve(
+        listener,
+        app,
+        header_read_timeout,
+        async move {
+            let _ = stopped_server.changed().await;
+        },
+    ));
     tracing::info!(%addr, embedded = gateway.config.is_embedded(), "gateway listening");
     Ok(Running {
         addr,

@@ -8,9 +8,10 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::ids::{AgencyId, TelcoId};
 use crate::telcos::auth::{generate_secret, hash_secret};
-use crate::telcos::{Telco, TelcoCredentials, WireFormat};
+use crate::telcos::{Telco, TelcoCredentials, WireFormat, DEFAULT_MAX_HOPS_PER_SECOND};
 use anyhow::{bail, Context};
 use clap::Subcommand;
+use std::num::NonZeroU32;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -26,6 +27,26 @@ pub enum TelcosCommand {
         allowed_networks: Vec<ipnet::IpNet>,
         #[arg(long, default_value_t = 182)]
         screen_limit: usize,
+        /// Hops per second this telco may send one gateway node; past it hops get the
+        /// "too many requests" screen.
+        #[arg(long, default_value_t = DEFAULT_MAX_HOPS_PER_SECOND)]
+        max_hops_per_second: NonZeroU32,
+    },
+    /// Change a registered telco's settings; its credentials stay as they are.
+    Update {
+        id: String,
+        /// Replaces the source networks allowed to call (repeatable).
+        #[arg(long = "allow", conflicts_with = "allow_any")]
+        allowed_networks: Vec<ipnet::IpNet>,
+        /// Lets any source network call (credentials still apply).
+        #[arg(long)]
+        allow_any: bool,
+        /// Characters one screen holds on this telco.
+        #[arg(long)]
+        screen_limit: Option<usize>,
+        /// Hops per second this telco may send one gateway node.
+        #[arg(long)]
+        max_hops_per_second: Option<NonZeroU32>,
     },
     List,
 }
@@ -71,14 +92,13 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
             format,
             allowed_networks,
             screen_limit,
+            max_hops_per_second,
         } => {
             let id = TelcoId::parse(&id)?;
             let Some(wire_format) = WireFormat::parse(&format) else {
                 bail!("--format must be africastalking or hubtel, not {format:?}");
             };
-            if !(60..=1_000).contains(&screen_limit) {
-                bail!("--screen-limit must be between 60 and 1000");
-            }
+            check_screen_limit(screen_limit)?;
             let (secret, secret_sha256) = generate_secret();
             let username = id.to_string();
             let credentials = Some(TelcoCredentials {
@@ -91,11 +111,38 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
                 credentials,
                 allowed_networks,
                 screen_limit,
+                max_hops_per_second,
             };
             crate::telcos::store::upsert_telco(&db, &telco).await?;
             println!("telco {id} registered ({format}); callback POST /ussd/{id}");
             println!("HTTP Basic username: {username}");
             println!("HTTP Basic password: {secret}   (shown once; only its hash is stored)");
+        }
+        TelcosCommand::Update {
+            id,
+            allowed_networks,
+            allow_any,
+            screen_limit,
+            max_hops_per_second,
+        } => {
+            let id = TelcoId::parse(&id)?;
+            let Some(mut telco) = crate::telcos::store::get_telco(&db, &id).await? else {
+                bail!("no telco {id} is registered (mgov telcos add registers one)");
+            };
+            if allow_any {
+                telco.allowed_networks.clear();
+            } else if !allowed_networks.is_empty() {
+                telco.allowed_networks = allowed_networks;
+            }
+            if let Some(screen_limit) = screen_limit {
+                check_screen_limit(screen_limit)?;
+                telco.screen_limit = screen_limit;
+            }
+            if let Some(max) = max_hops_per_second {
+                telco.max_hops_per_second = max;
+            }
+            crate::telcos::store::upsert_telco(&db, &telco).await?;
+            println!("telco {id} updated; running gateways apply it within 30 s");
         }
         TelcosCommand::List => {
             for t in crate::telcos::store::list_telcos(&db).await? {
@@ -106,16 +153,24 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
                 };
                 let nets: Vec<String> = t.allowed_networks.iter().map(|n| n.to_string()).collect();
                 println!(
-                    "{}\t{}\t{auth}\tscreen {}\tallow {}",
+                    "{}\t{}\t{auth}\tscreen {}\tmax {} hops/s\tallow {}",
                     t.id,
                     t.wire_format.as_str(),
                     t.screen_limit,
+                    t.max_hops_per_second,
                     nets.join(",")
                 );
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_screen_limit(screen_limit: usize) -> anyhow::Result<()> {
+    if !(60..=1_000).contains(&screen_limit) {
+        bail!("--screen-limit must be between 60 and 1000");
+    }
+    Ok(())
 }
 
 pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Result<ExitCode> {

@@ -1,13 +1,27 @@
 //! Router assembly: every capability's routes merged, the operator endpoints, and the
-//! in-process back-office simulator of the embedded demo.
+//! in-process back-office simulator of the embedded demo; and the listener that serves them
+//! (`server`), which bounds how long a client may take.
 
 pub mod client_ip;
 mod ops;
+pub mod server;
 
 use crate::app::{AppState, Gateway};
-use axum::extract::DefaultBodyLimit;
+use crate::error::ApiError;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The demo back office lives inside the gateway, so what it remembers is the gateway's
+/// memory: it replays answers for ten minutes rather than the contract's 24 hours (the
+/// gateway retries a call for at most `background_call_secs`), and keeps at most about
+/// 40,000 of them (some 20 MB) however hard a load test drives it.
+const DEMO_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
+const DEMO_MAX_REMEMBERED: usize = 20_000;
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let mut app = Router::new()
@@ -16,6 +30,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     if gateway.config.demo_enabled() {
         let settings = mgov_simulators::backoffice::Settings {
             secret: Some(crate::app::DEMO_SIGNING_SECRET.to_string()),
+            idempotency_window: DEMO_IDEMPOTENCY_WINDOW,
+            max_remembered: Some(DEMO_MAX_REMEMBERED),
             ..Default::default()
         };
         app = app.nest_service(
@@ -23,8 +39,30 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             mgov_simulators::backoffice::router(settings),
         );
     }
-    // A little room over the callback limit so the handler can answer 413 with a reason.
-    let limit = gateway.config.max_callback_bytes + 1;
-    app.layer(DefaultBodyLimit::max(limit))
+    let budget = Duration::from_millis(gateway.config.request_timeout_ms);
+    // Bodies past the limit are not read; the callback handler answers them 413.
+    app.layer(DefaultBodyLimit::max(gateway.config.max_callback_bytes))
+        .layer(middleware::from_fn(move |request, next| {
+            within(budget, request, next)
+        }))
         .with_state::<()>(gateway as AppState)
+}
+
+/// Answers 408 and closes the connection when a request (its body included) is not done
+/// within `budget`, so that a client trickling its body cannot hold a connection. Hops end
+/// well inside it: the budget is validated to exceed the hop budget by a wide margin.
+async fn within(budget: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(budget, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let message = format!("request not completed within {} ms", budget.as_millis());
+            let mut response =
+                ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+                    .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }

@@ -71,9 +71,9 @@ impl<'a> Walker<'a> {
     }
 
     /// Applies one input: `00` home, `0` back, `98` more, else the current state's choice
-    /// or value. Invalid input leaves the session where it is and says so.
+    /// or value. Invalid input leaves the session where it is and says so. Keys and choices
+    /// are taken as typed (` 1` is not `1`); only a free-text answer is trimmed.
     pub fn input(&self, s: &mut Session, input: &str) -> Step {
-        let input = input.trim();
         let here = self.locate(s);
         let at_end = matches!(
             here,
@@ -227,7 +227,7 @@ impl<'a> Walker<'a> {
     }
 
     fn choose_at_root(&self, s: &mut Session, input: &str) -> Step {
-        let Ok(n) = input.parse::<u8>() else {
+        let Some(n) = chosen_number(input).and_then(|n| u8::try_from(n).ok()) else {
             return self.invalid(s, s.language);
         };
         if n == language_option(self.menus) {
@@ -262,10 +262,19 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// `"3"` with 5 options → index 2; anything else (`03`, `9`, `x`) → none.
+/// The number a choice names: ASCII digits as a keypad sends them, without a leading zero.
+/// `+1`, ` 1`, `01` and `１` (full-width) name nothing, whatever `str::parse` would say.
+fn chosen_number(input: &str) -> Option<usize> {
+    let digits = !input.is_empty() && input.len() <= 3 && input.bytes().all(|b| b.is_ascii_digit());
+    (digits && !input.starts_with('0'))
+        .then(|| input.parse().ok())
+        .flatten()
+}
+
+/// `"3"` with 5 options → index 2; anything else (`03`, `9`, `x`, `+3`) → none.
 fn choice(input: &str, count: usize) -> Option<usize> {
-    let n: usize = input.parse().ok()?;
-    (input.starts_with(|c: char| c != '0') && (1..=count).contains(&n)).then(|| n - 1)
+    let n = chosen_number(input)?;
+    (1..=count).contains(&n).then(|| n - 1)
 }
 
 #[cfg(test)]
@@ -274,12 +283,16 @@ mod tests {
 
     #[test]
     fn choices_are_plain_numbers_in_range() {
-        assert_eq!(choice("1", 3), Some(0));
-        assert_eq!(choice("3", 3), Some(2));
-        assert_eq!(choice("4", 3), None);
-        assert_eq!(choice("0", 3), None);
-        assert_eq!(choice("01", 3), None);
-        assert_eq!(choice("x", 3), None);
-        assert_eq!(choice("", 3), None);
+        #[rustfmt::skip]
+        let cases: &[(&str, Option<usize>)] = &[
+            ("1", Some(0)), ("3", Some(2)), ("4", None), ("0", None), ("01", None),
+            ("x", None), ("", None), ("+1", None), (" 1", None), ("1 ", None), ("\t1", None),
+            ("-1", None), ("1.0", None), ("１", None), ("1#", None), ("0001", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(choice(input, 3), *want, "{input:?}");
+        }
+        assert_eq!(choice("12", 12), Some(11));
+        assert_eq!(choice("99999999999999999999999", usize::MAX), None);
     }
 }

@@ -12,6 +12,7 @@ use crate::ussd::request::{UssdCallback, UssdReply};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
 
 /// The wire formats the gateway speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,7 +61,14 @@ pub struct Telco {
     pub allowed_networks: Vec<ipnet::IpNet>,
     /// Characters one screen can hold on this telco (182 by default, some 160).
     pub screen_limit: usize,
+    /// Hops per second this telco may send one gateway node; past it hops get the "too
+    /// fast" screen, so that one telco's flood cannot starve the others.
+    pub max_hops_per_second: NonZeroU32,
 }
+
+/// The hop ceiling of a telco registered without one (and of telcos registered before
+/// telcos had their own).
+pub const DEFAULT_MAX_HOPS_PER_SECOND: NonZeroU32 = NonZeroU32::new(50_000).unwrap();
 
 impl WireFormat {
     /// Parses one USSD callback (a hop or an end-of-session notice) in this format.

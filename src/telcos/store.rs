@@ -3,9 +3,10 @@
 use super::{Telco, TelcoCredentials, WireFormat};
 use crate::db::{on_both, Db, DbError, OpExt, Timestamp};
 use crate::ids::TelcoId;
+use std::num::NonZeroU32;
 
 const SELECT: &str = "SELECT id, wire_format, username, secret_sha256, allowed_networks, \
-                      screen_limit FROM telcos";
+                      screen_limit, max_hops_per_second FROM telcos";
 
 #[derive(sqlx::FromRow)]
 struct TelcoRow {
@@ -15,6 +16,7 @@ struct TelcoRow {
     secret_sha256: Option<String>,
     allowed_networks: String,
     screen_limit: i32,
+    max_hops_per_second: i32,
 }
 
 /// Creates the telco or replaces its settings (keeping its `created_at`).
@@ -24,6 +26,12 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
         DbError::invalid(
             OP,
             format!("screen limit {} is too large", telco.screen_limit),
+        )
+    })?;
+    let max_hops_per_second = i32::try_from(telco.max_hops_per_second.get()).map_err(|_| {
+        DbError::invalid(
+            OP,
+            format!("hop limit {} is too large", telco.max_hops_per_second),
         )
     })?;
     let networks: Vec<String> = telco
@@ -37,14 +45,15 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
     on_both!(db, pool => {
         sqlx::query(
             "INSERT INTO telcos (id, wire_format, username, secret_sha256, allowed_networks,
-                                 screen_limit, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+                                 screen_limit, max_hops_per_second, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
              ON CONFLICT (id) DO UPDATE SET
                  wire_format = excluded.wire_format,
                  username = excluded.username,
                  secret_sha256 = excluded.secret_sha256,
                  allowed_networks = excluded.allowed_networks,
                  screen_limit = excluded.screen_limit,
+                 max_hops_per_second = excluded.max_hops_per_second,
                  updated_at = excluded.updated_at",
         )
         .bind(telco.id.as_str())
@@ -53,6 +62,7 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
         .bind(credentials.map(|c| c.secret_sha256.as_str()))
         .bind(&networks)
         .bind(screen_limit)
+        .bind(max_hops_per_second)
         .bind(now)
         .execute(pool)
         .await
@@ -118,12 +128,22 @@ impl TelcoRow {
                 format!("telco {id}: screen limit {}", self.screen_limit),
             )
         })?;
+        let max_hops_per_second = u32::try_from(self.max_hops_per_second)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| {
+                DbError::corrupt(
+                    op,
+                    format!("telco {id}: hop limit {}", self.max_hops_per_second),
+                )
+            })?;
         Ok(Telco {
             id,
             wire_format,
             credentials,
             allowed_networks,
             screen_limit,
+            max_hops_per_second,
         })
     }
 }

@@ -23,8 +23,9 @@ use crate::http::client_ip::client_ip;
 use crate::telcos::auth::authenticate;
 use crate::telemetry::names;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -42,7 +43,9 @@ async fn callback(
     Path(telco_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    // Read up to the body limit of `http::router`; a longer body is a rejection answered here,
+    // so it gets the same JSON refusal and counter as every other.
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let refuse = |reason: &'static str| {
@@ -61,10 +64,15 @@ async fn callback(
         tracing::warn!(telco = %telco.id, peer = %source, reason = %why, "callback refused");
         return Err(ApiError::unauthorized());
     }
-    if body.len() > gw.config.max_callback_bytes {
-        refuse("too_large");
-        return Err(ApiError::payload_too_large(gw.config.max_callback_bytes));
-    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            refuse("body_too_large");
+            ApiError::payload_too_large(gw.config.max_callback_bytes)
+        } else {
+            refuse("unreadable_body");
+            ApiError::bad_request(rejection.body_text())
+        }
+    })?;
     let format = telco.wire_format;
     let callback = format
         .parse_ussd(&headers, &body, &gw.config.default_country)
@@ -95,7 +103,7 @@ async fn callback(
             let (hop_gw, hop_telco) = (gw.clone(), telco.clone());
             let hop = gw.tasks.spawn(
                 async move {
-                    if let Some(reply) = hop_gw.rate_limited(&hop_telco.id, &request.msisdn) {
+                    if let Some(reply) = hop_gw.rate_limited(&hop_telco, &request.msisdn) {
                         return (reply, hop::HopOutcome::Unavailable);
                     }
                     hop::answer(&hop_gw, &hop_telco, request).await

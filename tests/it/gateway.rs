@@ -8,6 +8,8 @@ mod durability;
 mod exactly_once;
 mod faults;
 mod journeys;
+mod limits;
+mod listener;
 mod nodes;
 mod ops;
 

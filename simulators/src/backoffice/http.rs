@@ -44,7 +44,7 @@ impl Backoffice {
             latency: LatencyControl::new(settings.latency),
             failure_rate: settings.failure_rate,
             issuer: Issuer::default(),
-            answers: Answers::default(),
+            answers: Answers::new(settings.idempotency_window, settings.max_remembered),
             stats: Stats::default(),
         }
     }
@@ -176,7 +176,9 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn stats(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
-    Json(backoffice.stats.to_json())
+    let mut stats = backoffice.stats.to_json();
+    stats["remembered"] = json!(backoffice.answers.len());
+    Json(stats)
 }
 
 /// `POST /admin/latency`: `latency` as on the command line, `for` how long (else until reset).

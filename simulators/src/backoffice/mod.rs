@@ -3,7 +3,8 @@
 //! Routes, relative to wherever the router is mounted:
 //! - `POST /`: every action; the JSON envelope names it (`bills.fetch`, ...).
 //! - `GET /healthz`: `{"status":"ok"}`.
-//! - `GET /stats`: request counters (per action, replays, simulated failures, 401s, 400s).
+//! - `GET /stats`: request counters (per action, replays, simulated failures, 401s, 400s) and
+//!   how many answers are remembered for replay.
 //! - `/admin/latency`: replace the latency at run time, for a while or until reset (drills).
 //!
 //! Answers are deterministic where tests need them to be; each action's module documents
@@ -37,6 +38,7 @@ mod stats;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -44,9 +46,12 @@ use tokio::task::JoinHandle;
 
 pub use latency::{Latency, ParseLatencyError};
 
-/// How the simulated back office behaves. The default checks no signature, answers at once
-/// and never fails.
-#[derive(Clone, Default)]
+/// The idempotency window the back-office contract promises.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// How the simulated back office behaves. The default checks no signature, answers at once,
+/// never fails, and remembers answers for the contract's 24-hour window.
+#[derive(Clone)]
 pub struct Settings {
     /// The shared secret for `Mgov-Signature`; `None` accepts unsigned requests.
     pub secret: Option<String>,
@@ -54,6 +59,25 @@ pub struct Settings {
     pub latency: Latency,
     /// Probability (0.0 to 1.0) that a request answers `500 {"error":"simulated failure"}`.
     pub failure_rate: f64,
+    /// How long an answer is replayed for a repeated `request_id` (at least this long, at
+    /// most twice), after which it is forgotten.
+    pub idempotency_window: Duration,
+    /// Remember at most about twice this many answers, whatever the window: a bound on
+    /// memory at any request rate, for a simulator that lives inside a load-tested process.
+    /// The last `max_remembered` answers are always kept. `None`: only the window bounds it.
+    pub max_remembered: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secret: None,
+            latency: Latency::default(),
+            failure_rate: 0.0,
+            idempotency_window: IDEMPOTENCY_WINDOW,
+            max_remembered: None,
+        }
+    }
 }
 
 /// Hides the secret, so settings can be logged.
@@ -63,6 +87,8 @@ impl fmt::Debug for Settings {
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("latency", &self.latency)
             .field("failure_rate", &self.failure_rate)
+            .field("idempotency_window", &self.idempotency_window)
+            .field("max_remembered", &self.max_remembered)
             .finish()
     }
 }
@@ -109,5 +135,7 @@ mod tests {
         assert_eq!(settings.secret, None);
         assert_eq!(settings.latency.sample(), std::time::Duration::ZERO);
         assert_eq!(settings.failure_rate, 0.0);
+        assert_eq!(settings.idempotency_window, IDEMPOTENCY_WINDOW);
+        assert_eq!(settings.max_remembered, None);
     }
 }

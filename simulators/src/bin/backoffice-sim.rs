@@ -27,6 +27,27 @@ struct Args {
     /// Probability, from 0.0 to 1.0, that a request answers 500.
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     failure_rate: f64,
+
+    /// How long an answer is replayed for a repeated request_id (the contract promises 24h).
+    #[arg(long, default_value = "24h", value_parser = parse_window)]
+    idempotency_window: std::time::Duration,
+
+    /// Remember at most about twice this many answers, whatever the window.
+    #[arg(long)]
+    max_remembered: Option<usize>,
+}
+
+/// A window in whole hours, minutes or seconds: `24h`, `10m`, `90s`.
+fn parse_window(text: &str) -> Result<std::time::Duration, String> {
+    let units = [('h', 3600), ('m', 60), ('s', 1)];
+    units
+        .iter()
+        .find_map(|&(unit, seconds)| {
+            let count: u64 = text.strip_suffix(unit)?.parse().ok()?;
+            count.checked_mul(seconds).filter(|s| *s > 0)
+        })
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is not a window such as 24h, 10m or 90s"))
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -53,6 +74,8 @@ async fn main() -> std::io::Result<()> {
         secret,
         latency: args.latency,
         failure_rate: args.failure_rate,
+        idempotency_window: args.idempotency_window,
+        max_remembered: args.max_remembered,
     };
 
     let listener = TcpListener::bind(args.listen).await?;

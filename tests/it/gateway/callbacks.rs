@@ -218,3 +218,52 @@ async fn an_answer_to_a_dialogue_that_is_over_is_not_applied_elsewhere() {
     assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
     gw.stop().await;
 }
+
+/// The value of one counter on `/metrics` (0 before it is first counted).
+async fn counter(gw: &crate::support::gateway::TestGateway, series: &str) -> f64 {
+    let metrics = gw.http.get(gw.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_the_json_refusal_and_are_counted() {
+    let gw = embedded().await;
+    let limit = gw.running.gateway.config.max_callback_bytes;
+    let series = "mgov_callbacks_refused_total{reason=\"body_too_large\"}";
+    let before = counter(&gw, series).await;
+    // One byte over, and far over: neither reaches an adapter, both are refused alike.
+    for size in [limit + 1, 20_000] {
+        let reply = gw
+            .http
+            .post(gw.url("/ussd/africastalking"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("x".repeat(size))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.status(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{size} bytes"
+        );
+        let body: serde_json::Value = reply.json().await.unwrap();
+        assert_eq!(body["error"], "body_too_large", "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains(&limit.to_string()),
+            "{body}"
+        );
+        assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+    }
+    let after = counter(&gw, series).await;
+    // Other tests in this process may count refusals too, so at least these two.
+    assert!(after >= before + 2.0, "{before} then {after}");
+    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    gw.stop().await;
+}

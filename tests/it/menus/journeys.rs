@@ -136,6 +136,30 @@ fn invalid_choice_is_said_above_the_same_screen() {
 }
 
 #[test]
+fn a_choice_is_digits_as_typed() {
+    let set = demo_menus();
+    let w = Walker::new(&set, 182);
+    let mut s = session();
+    for typed in ["+1", " 1", "1 ", "01", "-1", "\u{ff11}"] {
+        assert!(
+            screen(w.input(&mut s, typed)).starts_with("Chaguo si sahihi.\nHuduma za Serikali"),
+            "{typed:?}"
+        );
+        assert_eq!(s.location, Location::Root, "{typed:?}");
+    }
+    walk(&w, &mut s, &["1"]);
+    for typed in ["+1", " 1", "+0", " 00"] {
+        assert!(
+            screen(w.input(&mut s, typed)).starts_with("Chaguo si sahihi.\nMaji - DAWASA"),
+            "{typed:?}"
+        );
+    }
+    // A free-text answer is still read without the spaces around it.
+    walk(&w, &mut s, &["1"]);
+    assert_eq!(call(w.input(&mut s, " 87654321 ")).2["account"], "87654321");
+}
+
+#[test]
 fn back_and_home() {
     let set = demo_menus();
     let w = Walker::new(&set, 182);

@@ -97,6 +97,7 @@ async fn telcos_round_trip(db: Db) {
             "2001:db8::/32".parse().unwrap(),
         ],
         screen_limit: 160,
+        max_hops_per_second: std::num::NonZeroU32::new(300).unwrap(),
     };
     let demo = Telco {
         id: TelcoId::parse("africastalking").unwrap(),
@@ -104,6 +105,7 @@ async fn telcos_round_trip(db: Db) {
         credentials: None,
         allowed_networks: vec![],
         screen_limit: 182,
+        max_hops_per_second: mgov::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
     };
     upsert_telco(&db, &vodacom).await.unwrap();
     upsert_telco(&db, &demo).await.unwrap();
@@ -114,6 +116,7 @@ async fn telcos_round_trip(db: Db) {
     assert_eq!(get_telco(&db, &demo.id).await.unwrap(), Some(demo.clone()));
 
     vodacom.screen_limit = 182;
+    vodacom.max_hops_per_second = std::num::NonZeroU32::new(1_200).unwrap();
     vodacom.allowed_networks.pop();
     upsert_telco(&db, &vodacom).await.unwrap();
     assert_eq!(list_telcos(&db).await.unwrap(), vec![demo, vodacom]);

@@ -113,6 +113,7 @@ pub async fn production_world(mut backoffice: simulator::Settings) -> Production
             }),
             allowed_networks: Vec::new(),
             screen_limit: 182,
+            max_hops_per_second: mgov::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
         };
         mgov::telcos::store::upsert_telco(&db, &telco)
             .await
