@@ -80,20 +80,36 @@ impl TransactionId {
     }
 
     /// The id of the `call`-th back-office call (from 0) made while applying the `step`-th
-    /// input (from 1; 0 is the dial) of the dialogue `session_key` (`telco:telco-session-id`).
-    /// The same step asked again (a telco's retry, a duplicate callback, a replay, another
-    /// node) gets the same id, so the agency answers it once.
-    pub fn for_step(session_key: &str, step: u32, call: u32, action: &str) -> Self {
+    /// input (from 1; 0 is the dial) of the dialogue `session_key` (`telco:telco-session-id`)
+    /// for `msisdn`, asking `action` with `params`. The same step asked again (a telco's
+    /// retry, a duplicate callback, a replay after a lost session, another node) gets the same
+    /// id, so the agency answers it once; another phone, or other params, under a session id
+    /// the telco has reused can never get it.
+    pub fn for_step(
+        session_key: &str,
+        msisdn: &str,
+        step: u32,
+        call: u32,
+        action: &str,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Self {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::new()
-            .chain_update(session_key.as_bytes())
-            .chain_update([0])
-            .chain_update(step.to_be_bytes())
-            .chain_update(call.to_be_bytes())
-            .chain_update(action.as_bytes())
-            .finalize();
+        let mut hash = Sha256::new();
+        // Each part ends with a separator no part contains, so parts cannot run together.
+        for part in [session_key, msisdn, action] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        hash.update(step.to_be_bytes());
+        hash.update(call.to_be_bytes());
+        for (name, value) in params {
+            hash.update(name.as_bytes());
+            hash.update([0]);
+            hash.update(value.as_bytes());
+            hash.update([0]);
+        }
         // 128 bits: collisions between different steps are out of reach.
-        Self(format!("tx_{}", hex::encode(&digest[..16])))
+        Self(format!("tx_{}", hex::encode(&hash.finalize()[..16])))
     }
 
     pub fn from_stored(raw: String) -> Self {
@@ -135,19 +151,24 @@ mod tests {
 
     #[test]
     fn step_ids_depend_on_every_part_of_the_step() {
-        let id = |key, step, call, action| TransactionId::for_step(key, step, call, action);
-        let base = id("africastalking:ATUid_1", 4, 0, "payments.control_number");
-        assert_eq!(
-            base,
-            id("africastalking:ATUid_1", 4, 0, "payments.control_number")
-        );
+        let params = |account: &str| {
+            std::collections::BTreeMap::from([("account".to_string(), account.to_string())])
+        };
+        let id = |key, msisdn, step, call, action, account| {
+            TransactionId::for_step(key, msisdn, step, call, action, &params(account))
+        };
+        let (key, number, action) = ("africastalking:ATUid_1", "255754123456", "bills.fetch");
+        let base = id(key, number, 4, 0, action, "12345678");
+        assert_eq!(base, id(key, number, 4, 0, action, "12345678"));
         assert!(base.as_str().starts_with("tx_") && base.as_str().len() == 35);
         for other in [
-            id("africastalking:ATUid_2", 4, 0, "payments.control_number"),
-            id("hubtel:ATUid_1", 4, 0, "payments.control_number"),
-            id("africastalking:ATUid_1", 5, 0, "payments.control_number"),
-            id("africastalking:ATUid_1", 4, 1, "payments.control_number"),
-            id("africastalking:ATUid_1", 4, 0, "bills.fetch"),
+            id("africastalking:ATUid_2", number, 4, 0, action, "12345678"),
+            id("hubtel:ATUid_1", number, 4, 0, action, "12345678"),
+            id(key, "255754999999", 4, 0, action, "12345678"),
+            id(key, number, 5, 0, action, "12345678"),
+            id(key, number, 4, 1, action, "12345678"),
+            id(key, number, 4, 0, "cases.status", "12345678"),
+            id(key, number, 4, 0, action, "12345679"),
         ] {
             assert_ne!(base, other);
         }

@@ -12,7 +12,8 @@ ALTER TABLE transactions ADD COLUMN late BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE transactions ADD COLUMN reconcile_at TIMESTAMPTZ;
 CREATE INDEX transactions_pending ON transactions (reconcile_at) WHERE outcome = 'pending';
 
--- A dialogue's end is recorded once, even when its record is written again (a retried batch).
+-- A dialogue's end is recorded once, even when its record is written again (a retried batch);
+-- a telco may reuse a session id for a later dialogue, which starts at another time.
 DELETE FROM ussd_sessions a USING ussd_sessions b
- WHERE a.session_key = b.session_key AND a.id > b.id;
-CREATE UNIQUE INDEX ussd_sessions_key ON ussd_sessions (session_key);
+ WHERE a.session_key = b.session_key AND a.started_at = b.started_at AND a.id > b.id;
+CREATE UNIQUE INDEX ussd_sessions_key ON ussd_sessions (session_key, started_at);

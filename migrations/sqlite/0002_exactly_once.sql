@@ -35,5 +35,5 @@ CREATE INDEX transactions_outcome ON transactions (outcome);
 CREATE INDEX transactions_pending ON transactions (reconcile_at) WHERE outcome = 'pending';
 
 DELETE FROM ussd_sessions
- WHERE id NOT IN (SELECT MIN(id) FROM ussd_sessions GROUP BY session_key);
-CREATE UNIQUE INDEX ussd_sessions_key ON ussd_sessions (session_key);
+ WHERE id NOT IN (SELECT MIN(id) FROM ussd_sessions GROUP BY session_key, started_at);
+CREATE UNIQUE INDEX ussd_sessions_key ON ussd_sessions (session_key, started_at);

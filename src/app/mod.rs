@@ -35,6 +35,9 @@ use tokio_util::task::TaskTracker;
 
 pub type AppState = Arc<Gateway>;
 
+/// How long a hop waits for a menu version another node published.
+const MENU_LOOKUP_WAIT: Duration = Duration::from_secs(1);
+
 pub struct Gateway {
     pub config: Config,
     pub db: Db,
@@ -105,11 +108,17 @@ impl Gateway {
         if menus.get(service, version).is_some() {
             return menus;
         }
-        let source = match crate::menus::store::get_menu_source(&self.db, service, version).await {
-            Ok(Some(source)) => source,
-            Ok(None) => return menus, // the walker ends the dialogue kindly
-            Err(e) => {
+        let lookup = crate::menus::store::get_menu_source(&self.db, service, version);
+        // The hop holds its dialogue's lease: a slow database must not hold it past its budget.
+        let source = match tokio::time::timeout(MENU_LOOKUP_WAIT, lookup).await {
+            Ok(Ok(Some(source))) => source,
+            Ok(Ok(None)) => return menus, // the walker ends the dialogue kindly
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, %service, version, "could not read a menu version");
+                return menus;
+            }
+            Err(_) => {
+                tracing::warn!(%service, version, "menu version not read in time");
                 return menus;
             }
         };
@@ -180,17 +189,22 @@ impl Gateway {
             .await;
     }
 
-    /// Waits for background calls and unwritten records until `deadline` (on shutdown).
-    /// Returns how many records were still unwritten.
+    /// Waits for background calls and unwritten records until `deadline` (on shutdown),
+    /// keeping the last quarter of the time for the records, since a background call's
+    /// outcome is itself a record. Returns how many records were still unwritten.
     pub async fn drain(&self, deadline: Instant) -> usize {
         self.tasks.close();
-        if tokio::time::timeout_at(deadline, self.tasks.wait())
+        let now = Instant::now();
+        let calls_until = now + deadline.saturating_duration_since(now) * 3 / 4;
+        if tokio::time::timeout_at(calls_until, self.tasks.wait())
             .await
             .is_err()
         {
+            // Their intents are committed: the reconciler of another node, or of this one
+            // once it is back, asks again.
             tracing::warn!(
                 calls = self.tasks.len(),
-                "back-office calls still running at the end of the grace period"
+                "back-office calls still running at shutdown; left to the reconciler"
             );
         }
         let left = self.journal.flush(deadline).await;

@@ -23,6 +23,9 @@ pub struct Running {
     pub gateway: Arc<Gateway>,
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
+    /// The reaper and the reconciler: a round in progress may still hand records to the
+    /// journal, so they are waited for before it is flushed.
+    chores: Vec<JoinHandle<()>>,
 }
 
 impl Running {
@@ -40,6 +43,13 @@ impl Running {
                 Ok(())
             }
         };
+        for chore in self.chores {
+            if tokio::time::timeout_at(deadline, chore).await.is_err() {
+                tracing::warn!(
+                    "a background round was still running at the end of the grace period"
+                );
+            }
+        }
         self.gateway.drain(deadline).await;
         served
     }
@@ -69,8 +79,10 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
     })?;
     let gateway = build(config, addr).await?;
     let (stop, stopped) = watch::channel(false);
-    tokio::spawn(background(gateway.clone(), stopped.clone()));
-    tokio::spawn(reconciler(gateway.clone(), stopped.clone()));
+    let chores = vec![
+        tokio::spawn(background(gateway.clone(), stopped.clone())),
+        tokio::spawn(reconciler(gateway.clone(), stopped.clone())),
+    ];
     let app = crate::http::router(gateway.clone());
     let header_read_timeout = Duration::from_millis(gateway.config.header_read_timeout_ms);
     let mut stopped_server = stopped;
@@ -88,6 +100,7 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
         gateway,
         stop,
         server,
+        chores,
     })
 }
 

@@ -47,7 +47,8 @@ async fn ask_again(gw: &Gateway, row: &TransactionRecord, now: DateTime<Utc>) {
         return settle(gw, settled, "not_called").await;
     };
     if now - row.created_at > IDEMPOTENCY_WINDOW {
-        let settled = row.not_called("no answer within the agency's idempotency window");
+        // Asking now could do it again: the agency no longer remembers the id.
+        let settled = row.gave_up("no answer within the agency's 24-hour idempotency window");
         return settle(gw, settled, "expired").await;
     }
     let call = ActionCall {

@@ -84,6 +84,18 @@ impl TransactionRecord {
         }
     }
 
+    /// This intent settled as failed after asking stopped: what the agency did is unknown.
+    pub fn gave_up(&self, reason: &str) -> Self {
+        TransactionRecord {
+            outcome: TransactionOutcome::Timeout,
+            error: Some(reason.to_string()),
+            completed_at: Some(Utc::now()),
+            late: true,
+            reconcile_at: None,
+            ..self.clone()
+        }
+    }
+
     /// This intent still pending after another failed attempt, due again at `reconcile_at`.
     pub fn retry_later(&self, report: &CallReport, reconcile_at: DateTime<Utc>) -> Self {
         let error = match &report.outcome {
@@ -92,6 +104,7 @@ impl TransactionRecord {
         };
         TransactionRecord {
             attempts: self.attempts + report.attempts as i32,
+            latency_ms: report.latency.as_millis() as i64,
             error,
             reconcile_at: Some(reconcile_at),
             ..self.clone()

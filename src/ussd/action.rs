@@ -6,7 +6,8 @@
 //! and the citizen is told the service is unavailable. The call runs within the hop's budget;
 //! when the budget runs out first, the citizen is answered at once and the call goes on in
 //! the background, and its outcome is recorded as `late` (the citizen did not see it). A
-//! crash leaves the pending row for the reconciler.
+//! crash, or a call that times out without an answer, leaves the row pending for the
+//! reconciler, which asks again with the same id until the agency says what it did.
 
 use crate::app::AppState;
 use crate::backoffice::client::{ActionCall, CallOutcome, CallReport};
@@ -42,9 +43,17 @@ pub async fn run(
         tracing::error!(agency = %agency_id, action, "menu calls an agency that is not registered");
         return Ok(ActionOutcome::Failed);
     };
+    let transaction = TransactionId::for_step(
+        &session.key,
+        session.msisdn.as_str(),
+        session.steps,
+        call,
+        action,
+        &params,
+    );
     let call = ActionCall {
         agency,
-        transaction: TransactionId::for_step(&session.key, session.steps, call, action),
+        transaction,
         action: action.to_string(),
         msisdn: session.msisdn.clone(),
         language: session.language,
@@ -91,7 +100,8 @@ pub async fn run(
                 CallOutcome::Rejected(_) => ActionOutcome::Rejected,
                 CallOutcome::Failed { .. } => ActionOutcome::Failed,
             };
-            record(gw, &call, &intent, &report, false, hop_deadline).await;
+            let wait_until = gw.record_deadline(hop_deadline);
+            record(gw, &call, &intent, &report, false, wait_until).await;
             Ok(outcome)
         }
         Ok(Err(panicked)) => {
@@ -116,7 +126,12 @@ pub async fn run(
     }
 }
 
-/// Records the outcome of `call`, waiting for its commit until `wait_until`.
+/// How long after a call timed out the reconciler asks again what became of it.
+const IN_DOUBT_PAUSE: Duration = Duration::from_secs(30);
+
+/// Records the outcome of `call`, waiting for its commit until `wait_until`. A call that
+/// timed out is in doubt (the agency may have done it): its row stays pending, and the
+/// reconciler asks again with the same id until the agency says what it did.
 async fn record(
     gw: &AppState,
     call: &ActionCall,
@@ -125,8 +140,25 @@ async fn record(
     late: bool,
     wait_until: Instant,
 ) {
-    let answered = intent.answered(report, late);
-    let outcome = answered.outcome.as_str();
+    let in_doubt = matches!(
+        report.outcome,
+        CallOutcome::Failed {
+            timed_out: true,
+            ..
+        }
+    );
+    let answered = if in_doubt {
+        let again =
+            chrono::Utc::now() + chrono::Duration::from_std(IN_DOUBT_PAUSE).unwrap_or_default();
+        intent.retry_later(report, again)
+    } else {
+        intent.answered(report, late)
+    };
+    let outcome = if in_doubt {
+        "timeout"
+    } else {
+        answered.outcome.as_str()
+    };
     if let CallOutcome::Failed { reason, .. } = &report.outcome {
         tracing::warn!(
             transaction = %call.transaction, agency = %call.agency.id, action = call.action,

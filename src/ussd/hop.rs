@@ -360,6 +360,11 @@ async fn finish(
             Ok(()) => (UssdReply::Continue(screen), HopOutcome::Continued),
             Err(e) => {
                 tracing::warn!(error = %e, "dialogue not saved; ending it");
+                // Recorded now: a dialogue never saved is nowhere for the reaper to find. If an
+                // older copy is reaped later, its record is the same row and is not added.
+                let wait_until = gw.record_deadline(deadline);
+                gw.record_session_end(&session, EndReason::Unavailable, wait_until)
+                    .await;
                 let text = notice(Notice::Unavailable, session.language);
                 (UssdReply::End(text.into()), HopOutcome::Unavailable)
             }

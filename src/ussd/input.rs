@@ -96,17 +96,18 @@ pub fn classify(
 }
 
 /// The inputs the first hop of a dialogue carries beyond its dial string, and what it has
-/// consumed: cumulative text there is a direct-dial extension (`*152*00*1*2#` → `1*2`), so it
-/// splits on `*`.
+/// consumed: cumulative text there is a direct-dial extension (`*152*00*1*2#` → `1*2`), or,
+/// after the session was lost, the whole dialogue so far, so it splits on `*`. An empty part
+/// is kept as the empty answer it was, so a replayed dialogue applies its inputs at the
+/// positions they first had (and its back-office calls get the ids they first had).
 pub fn first_inputs(input: &UssdInput) -> (Vec<String>, String) {
     match input {
         UssdInput::Cumulative(text) => {
             let text = strip_hash(text);
-            let inputs = text
-                .split('*')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
+            if text.is_empty() {
+                return (Vec::new(), String::new());
+            }
+            let inputs = text.split('*').map(str::to_string).collect();
             (inputs, text.to_string())
         }
         UssdInput::Dial | UssdInput::Latest(_) => (Vec::new(), String::new()),
@@ -205,5 +206,10 @@ mod tests {
         assert_eq!(first_inputs(&cum("")), (own(&[]), String::new()));
         assert_eq!(first_inputs(&cum("1*2")), (own(&["1", "2"]), "1*2".into()));
         assert_eq!(first_inputs(&cum("1*2#")), (own(&["1", "2"]), "1*2".into()));
+        assert_eq!(
+            first_inputs(&cum("1**4")),
+            (own(&["1", "", "4"]), "1**4".into()),
+            "an empty answer keeps its place"
+        );
     }
 }

@@ -134,7 +134,7 @@ pub async fn insert_session_records(db: &Db, records: &[SessionRecord]) -> Resul
                     .push_bind(Timestamp(r.ended_at))
                     .push_bind(r.duration_ms);
             });
-            qb.push(" ON CONFLICT (session_key) DO NOTHING");
+            qb.push(" ON CONFLICT (session_key, started_at) DO NOTHING");
             qb.build().execute(pool).await.map(|r| r.rows_affected())
         })
         .op("insert_session_records")?;

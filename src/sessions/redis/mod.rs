@@ -2,14 +2,15 @@
 //!
 //! Layout under the key prefix `P`:
 //! - `P` + `s:` + session key: the session as JSON, with a key TTL of the idle timeout plus
-//!   [`TTL_GRACE_MS`]. The TTL is only a safety net against sessions nobody reaps; expiry is
-//!   decided by the caller's clock.
+//!   the longer of [`TTL_GRACE_MS`] and the tombstone time. The TTL is only a safety net
+//!   against sessions nobody reaps; expiry is decided by the caller's clock.
 //! - `P` + `deadlines`: a sorted set of session keys scored by `last_seen_ms + idle timeout`,
 //!   so that [`SessionStore::take_expired`] finds idle sessions without scanning.
 //! - `P` + `l:` + session key: the lease of the hop working on the dialogue (a random token,
 //!   expiring by itself).
 //! - `P` + `t:` + session key: the tombstone an ended or expired dialogue leaves.
-//! - `P` + `n:` + number: a sorted set of the number's live dialogues scored by deadline.
+//! - `P` + `n:` + a digest of the number: a sorted set of the number's live dialogues scored
+//!   by deadline (a digest, so that full numbers stay out of key names, `MONITOR` and logs).
 //!
 //! Every operation is one round trip and atomic (MULTI/EXEC or a Lua script), so concurrent
 //! nodes never see a session without its deadline, and an expired session is claimed once.
@@ -119,11 +120,17 @@ impl RedisSessions {
     }
 
     fn number_key(&self, msisdn: &Msisdn) -> String {
-        format!("{}n:{}", self.prefix, msisdn.as_str())
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(msisdn.as_str().as_bytes());
+        format!("{}n:{}", self.prefix, hex::encode(&digest[..12]))
     }
 
+    /// A key outlives its idle deadline by the tombstone time too, so that a reaper that was
+    /// down for a while still finds the session and records it.
     fn ttl_ms(&self) -> Millis {
-        self.idle_timeout_ms.saturating_add(TTL_GRACE_MS).max(1)
+        self.idle_timeout_ms
+            .saturating_add(TTL_GRACE_MS.max(self.tombstone_ms))
+            .max(1)
     }
 
     /// `ConnectionManager` is a cheap handle to one multiplexed connection; commands need
@@ -302,7 +309,6 @@ impl SessionStore for RedisSessions {
             .key(self.session_key(key))
             .key(&self.deadlines_key)
             .arg(key)
-            .arg(&self.prefix)
             .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)?;

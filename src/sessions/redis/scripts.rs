@@ -1,6 +1,6 @@
 //! The Lua scripts that make each session operation one atomic round trip. Key names follow
 //! the layout in the parent module: `P s:` session, `P l:` lease, `P t:` tombstone, `P n:`
-//! a number's live dialogues, `P deadlines`.
+//! a number's live dialogues (named by a digest of the number), `P deadlines`.
 
 /// Claims the lease `KEYS[1]` with token `ARGV[1]` for `ARGV[2]` ms, then returns what is
 /// known of the dialogue: `{0, ''}` when another hop holds it, `{1, session}`, `{2, tombstone}`,
@@ -51,23 +51,24 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 "#;
 
-/// Removes the session `KEYS[1]` (member `ARGV[1]` of the deadline set `KEYS[2]`) and its
-/// entry in its number's set (prefix `ARGV[2]`), returning its JSON or false.
+/// Removes the session `KEYS[1]` (member `ARGV[1]` of the deadline set `KEYS[2]`), returning
+/// its JSON or false. Its entry in its number's set goes when its deadline passes.
 pub const REMOVE: &str = r#"
 local json = redis.call('GET', KEYS[1])
 if not json then return false end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', ARGV[2] .. 'n:' .. cjson.decode(json).msisdn, ARGV[1])
 return json
 "#;
 
 /// Claims up to `ARGV[2]` members of the deadline set `KEYS[1]` scored at or below
-/// `ARGV[1]`, removing each member, its session key (`ARGV[3]` + `s:` + member) and its
-/// number-set entry, leaving a tombstone for `ARGV[4]` ms, and returns the sessions' JSON.
-/// A member whose lease is held is scored `ARGV[5]` ms later instead (its hop decides). A
-/// member whose key has vanished (TTL safety net) is dropped and does not count against the
-/// limit. Running as a script makes the claim atomic across nodes.
+/// `ARGV[1]`, removing each member and its session key (`ARGV[3]` + `s:` + member), leaving
+/// a tombstone for `ARGV[4]` ms, and returns the sessions' JSON. (Their number-set entries
+/// are past their deadline, so counting drops them.) A member whose lease is held is scored
+/// `ARGV[5]` ms later instead (its hop decides). A member whose key has vanished (TTL safety
+/// net) is dropped and does not count against the limit. An unreadable session leaves no
+/// tombstone but is still returned, so that one bad session cannot stop the claim half-way
+/// (a script is not rolled back). Running as a script makes the claim atomic across nodes.
 pub const TAKE_EXPIRED: &str = r#"
 local taken = {}
 local limit = tonumber(ARGV[2])
@@ -84,10 +85,11 @@ while #taken < limit do
       local json = redis.call('GET', key)
       if json then
         redis.call('DEL', key)
-        local s = cjson.decode(json)
-        redis.call('ZREM', p .. 'n:' .. s.msisdn, member)
-        local tomb = cjson.encode({msisdn = s.msisdn, consumed = s.consumed, last = s.last, expired = true})
-        redis.call('SET', p .. 't:' .. member, tomb, 'PX', ARGV[4])
+        local ok, s = pcall(cjson.decode, json)
+        if ok and type(s) == 'table' and type(s.msisdn) == 'string' then
+          local tomb = cjson.encode({msisdn = s.msisdn, consumed = s.consumed, last = s.last, expired = true})
+          redis.call('SET', p .. 't:' .. member, tomb, 'PX', ARGV[4])
+        end
         taken[#taken + 1] = json
       end
     end

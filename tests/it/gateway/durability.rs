@@ -160,18 +160,22 @@ async fn pending_calls_are_reconciled(gw: TestGateway) {
         .into_iter()
         .enumerate()
         .map(|(i, agency)| {
+            let params = BTreeMap::from([("account".to_string(), "12345678".to_string())]);
+            let key = format!("africastalking:crashed-{i}");
             let call = ActionCall {
                 agency,
                 transaction: TransactionId::for_step(
-                    &format!("africastalking:crashed-{i}"),
+                    &key,
+                    "255754123456",
                     3,
                     0,
                     "bills.fetch",
+                    &params,
                 ),
                 action: "bills.fetch".into(),
                 msisdn: Msisdn::parse("255754123456", "255").unwrap(),
                 language: Language::SWAHILI,
-                params: BTreeMap::from([("account".to_string(), "12345678".to_string())]),
+                params,
             };
             TransactionRecord::intent(&call, None, None, past)
         })

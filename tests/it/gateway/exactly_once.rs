@@ -157,7 +157,8 @@ async fn a_session_id_reused_by_another_phone(gw: TestGateway, format: WireForma
     );
     assert!(!refused.text.contains("TZS"), "{refused:?}");
     let after = metric(&gw, "mgov_ussd_session_conflicts_total{kind=\"hop\"}").await;
-    assert_eq!(after - before, 1.0);
+    // Process-wide: the same case on other backends and formats may count at the same time.
+    assert!(after - before >= 1.0, "counted: {before} -> {after}");
 
     let (user, secret) = gw.credentials.get(format.as_str()).cloned().unzip();
     let mut notice = gw.http.post(gw.url(&format!("/ussd/{}", format.as_str())));

@@ -104,8 +104,11 @@ async fn a_slow_back_office_ends_the_hop_in_budget_and_its_answer_is_still_recor
     gw.stop().await;
 }
 
+/// A call that times out is in doubt (the agency may have done it): its row stays pending,
+/// with the reason, and the reconciler asks again with the same id; while the agency stays
+/// silent it stays pending, asked again later.
 #[tokio::test]
-async fn a_back_office_that_never_answers_is_recorded_as_timed_out() {
+async fn a_back_office_that_never_answers_leaves_its_call_in_doubt() {
     let silent = Settings {
         latency: Latency::Fixed(Duration::from_secs(20)),
         ..Default::default()
@@ -117,8 +120,36 @@ async fn a_back_office_that_never_answers_is_recorded_as_timed_out() {
     .await;
     let lookup = bill_lookup(&gw).await;
     assert!(lookup.screen.ends, "{:?}", lookup.screen);
-    let log = eventually_recorded(&gw, &lookup.session_id, 1).await;
-    assert_eq!(outcomes(&log), [TransactionOutcome::Timeout]);
+    let key = session_key(
+        &TelcoId::parse("africastalking").unwrap(),
+        &lookup.session_id,
+    );
+    let db = gw.running.gateway.db.clone();
+    let mut in_doubt = None;
+    for _ in 0..100 {
+        let log = transactions_for_session(&db, &key).await.unwrap();
+        if log.first().is_some_and(|t| t.attempts > 0) {
+            in_doubt = log.into_iter().next();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let in_doubt = in_doubt.expect("the timed-out call is recorded within 10 s");
+    assert_eq!(in_doubt.outcome, TransactionOutcome::Pending);
+    assert!(
+        in_doubt.error.is_some() && in_doubt.reconcile_at.is_some(),
+        "{in_doubt:?}"
+    );
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    mgov::backoffice::reconcile::reconcile_due(&gw.running.gateway, later).await;
+    let asked = transactions_for_session(&db, &key).await.unwrap().remove(0);
+    assert_eq!(
+        asked.outcome,
+        TransactionOutcome::Pending,
+        "still silent: still in doubt"
+    );
+    assert!(asked.attempts > in_doubt.attempts, "{asked:?}");
+    assert_eq!(asked.id, in_doubt.id);
     gw.stop().await;
 }
 
