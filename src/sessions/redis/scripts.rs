@@ -18,15 +18,20 @@ return {3, tostring(redis.call('ZCARD', KEYS[4]))}
 "#;
 
 /// If the lease still holds token `ARGV[1]`: stores the session `ARGV[2]` for `ARGV[3]` ms,
-/// scores member `ARGV[5]` at deadline `ARGV[4]` in the deadline and number sets, releases
-/// the lease and returns 1; else 0 and nothing changes.
+/// scores member `ARGV[5]` at deadline `ARGV[4]` in the deadline set (and, on a new
+/// dialogue's first save, in its number's set), releases the lease and returns 1; else 0 and
+/// nothing changes. A number's set keeps the first deadline only: it counts dialogues for a
+/// soft limit, and one write per dialogue keeps every later hop cheaper.
 /// KEYS: lease, session, deadlines, number set.
 pub const SAVE_HOP: &str = r#"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local new = redis.call('EXISTS', KEYS[2]) == 0
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
-redis.call('PEXPIRE', KEYS[4], ARGV[3])
+if new then
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
+  redis.call('PEXPIRE', KEYS[4], ARGV[3])
+end
 redis.call('DEL', KEYS[1])
 return 1
 "#;
