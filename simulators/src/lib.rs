@@ -1,7 +1,7 @@
 //! mgov-simulators: stand-ins for the systems the gateway talks to, so that tests, demos and
 //! load tests run without any agency's real system.
 //!
-//! The back-office simulator implements the contract in `design/BACKOFFICE.md`: one signed
+//! The back-office simulator implements the contract in `docs/backoffice.md`: one signed
 //! JSON-over-HTTP endpoint for every action, deterministic answers that tests can rely on, and
 //! configurable latency and failure rate. Mount it in-process with
 //! `Router::nest("/simulators/backoffice", backoffice::router(settings))`, start it on a free

@@ -11,7 +11,7 @@ use std::fmt;
 pub struct Agency {
     pub id: AgencyId,
     pub name: String,
-    /// Base URL of the back office that implements the contract in `BACKOFFICE.md`.
+    /// Base URL of the back office that implements the contract in `docs/backoffice.md`.
     pub backoffice_url: String,
     /// The HMAC-SHA256 key for the `Mgov-Signature` header. Kept as given (not hashed)
     /// because the gateway signs with it; never printed.

@@ -1,4 +1,4 @@
-//! The standard back-office actions of the contract (`BACKOFFICE.md`), so that a menu can be
+//! The standard back-office actions of the contract (`docs/backoffice.md`), so that a menu can be
 //! checked before any agency is called.
 
 /// Actions every agency back office may implement, with the parameters each requires.

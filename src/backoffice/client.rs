@@ -1,4 +1,4 @@
-//! Calls to agencies' back offices under the contract of `BACKOFFICE.md`: one signed JSON
+//! Calls to agencies' back offices under the contract of `docs/backoffice.md`: one signed JSON
 //! envelope per action, retried with the same `request_id` while the hop's budget allows,
 //! within the agency's cap on calls in flight and past its circuit breaker ([`super::limits`]).
 
