@@ -8,7 +8,7 @@
 //! port with [`backoffice::spawn`], or run the `backoffice-sim` binary.
 //!
 //! The aggregator simulator stands between handsets and the gateway as a telco aggregator's
-//! USSD platform does, speaking Africa's Talking or Hubtel-style JSON (`design/TELCOS.md`) with
+//! USSD platform does, speaking Africa's Talking or Hubtel-style JSON (`docs/telcos.md`) with
 //! network latency, lost replies, reply and idle timeouts and end-of-session notices, and in
 //! chaos mode duplicated, retried, concurrent, replayed and dropped hops whose answers it
 //! checks. Tests and load generators drive handsets through its JSON API; start it with

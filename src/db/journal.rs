@@ -64,10 +64,10 @@ struct Backlog {
 
 impl Backlog {
     fn add(&self) {
-        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        metrics::gauge!(names::JOURNAL_BACKLOG).set(n as f64);
+        self.count.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// The gauge is set per batch written, not per record accepted: off the hop's path.
     fn done(&self, written: usize) {
         let n = self.count.fetch_sub(written, Ordering::SeqCst) - written;
         metrics::gauge!(names::JOURNAL_BACKLOG).set(n as f64);

@@ -77,12 +77,12 @@ pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (Ussd
             return end_with(Notice::Unavailable, HopOutcome::Unavailable);
         }
     };
-    let number_of = |found: &Found| match found {
-        Found::Live(session) => Some(session.msisdn.clone()),
-        Found::Over(tombstone) => Some(tombstone.msisdn.clone()),
+    let owner = match &found {
+        Found::Live(session) => Some(&session.msisdn),
+        Found::Over(tombstone) => Some(&tombstone.msisdn),
         Found::Unknown { .. } => None,
     };
-    if number_of(&found).is_some_and(|owner| owner != request.msisdn) {
+    if owner.is_some_and(|owner| *owner != request.msisdn) {
         release(gw, lease).await;
         conflict("hop");
         return end_with(Notice::CannotContinue, HopOutcome::Refused);

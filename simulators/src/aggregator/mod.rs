@@ -1,5 +1,5 @@
 //! The aggregator simulator: a telco aggregator's USSD platform standing between handsets and
-//! the gateway, speaking Africa's Talking or Hubtel-style JSON exactly as `design/TELCOS.md`
+//! the gateway, speaking Africa's Talking or Hubtel-style JSON exactly as `docs/telcos.md`
 //! describes, with network latency, lost replies, reply and idle timeouts, and end notices.
 //!
 //! Handsets are driven over a small JSON API (relative to wherever the router is mounted):

@@ -1,4 +1,4 @@
-//! The two wire formats of `design/TELCOS.md` as an aggregator speaks them: the hop it posts
+//! The two wire formats of `docs/telcos.md` as an aggregator speaks them: the hop it posts
 //! for each handset action, the end-of-session notice, and how it reads the gateway's reply.
 //! Pure functions of the dialogue, so every field is unit-tested.
 
