@@ -62,7 +62,12 @@ async fn callback(
     if let Err(why) = authenticate(&telco, source, &headers) {
         refuse("unauthenticated");
         tracing::warn!(telco = %telco.id, peer = %source, reason = %why, "callback refused");
-        return Err(ApiError::unauthorized());
+        let reason = why.public_reason(&telco.id);
+        return Err(if why.is_forbidden() {
+            ApiError::forbidden(reason)
+        } else {
+            ApiError::unauthorized(reason)
+        });
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -4,6 +4,7 @@
 mod aggregator;
 mod breaker;
 mod callbacks;
+mod directory;
 mod durability;
 mod exactly_once;
 mod faults;
