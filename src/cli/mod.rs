@@ -14,7 +14,7 @@ use std::process::ExitCode;
 #[command(
     name = "mgov",
     version,
-    about = "Mobile services gateway: USSD and SMS for public institutions"
+    about = "Mobile services gateway for public institutions: USSD menus over agencies' back offices"
 )]
 pub struct Cli {
     /// Settings file (optional); `MGOV_*` variables override it.
