@@ -15,10 +15,17 @@ pub async fn check(mut config: Config, dir: Option<PathBuf>) -> ExitCode {
         config.menus_dir = dir;
     }
     let (agencies, agencies_line) = match agencies_at_start(&config).await {
-        Ok((agencies, source)) => (Some(agencies), format!("agencies: checked against {source}")),
+        Ok((agencies, source)) => (
+            Some(agencies),
+            format!("agencies: checked against {source}"),
+        ),
         Err(why) => (None, format!("agencies: not checked, {why}")),
     };
-    let check = MenuSet::check_dir(&config.menus_dir, config.min_screen_limit, agencies.as_ref());
+    let check = MenuSet::check_dir(
+        &config.menus_dir,
+        config.min_screen_limit,
+        agencies.as_ref(),
+    );
     let report = report(&check, &agencies_line);
     if check.errors.is_empty() {
         println!("{report}");
@@ -50,9 +57,8 @@ fn report(check: &MenuCheck, agencies_line: &str) -> String {
         1 => " (1 warning)".to_string(),
         n => format!(" ({n} warnings)"),
     };
-    let summary = if check.errors.is_empty() {
-        let services: Vec<String> = check
-            .menus
+    let summary = if let Some(menus) = check.menus() {
+        let services: Vec<String> = menus
             .services_by_position()
             .iter()
             .map(|m| format!("{} v{}", m.id(), m.version()))

@@ -336,6 +336,32 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_state_hides_only_what_depends_on_it() {
+        // `middle` cannot be compiled, so whether `after` is reachable cannot be judged; the
+        // variable `show` reads is still checked.
+        let states = "[states.home]\ntext = \"Menyu\"\noptions = [ { label = \"A\", next = \"middle\" }, { label = \"B\", next = \"show\" } ]\n[states.middle]\nend = \"x\"\nnext = \"after\"\n[states.after]\nend = \"Mwisho\"\n[states.show]\nend = \"{nothing}\"\n";
+        assert_eq!(
+            problems(states),
+            [
+                "`next` does not belong in a state with `end` (it takes `end`)",
+                "variable \"nothing\" is used before any state sets it on every path here"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_text_leaves_the_state_in_the_graph() {
+        let states = "[states.home]\nprompt = \"Namba:\"\ninput = { save_as = \"n\", max_length = 4 }\nnext = \"done\"\n[states.done]\nend = \"{n} {m}\"\n";
+        assert_eq!(
+            problems(states),
+            [
+                "a state with `input` needs `retry`",
+                "variable \"m\" is used before any state sets it on every path here"
+            ]
+        );
+    }
+
+    #[test]
     fn loops_are_fine_when_an_end_is_reachable() {
         let states = "[states.home]\ntext = \"Menyu\"\noptions = [ { label = \"Tena\", next = \"home\" }, { label = \"Toka\", next = \"bye\" } ]\n[states.bye]\nend = \"Kwaheri\"\n";
         assert_eq!(problems(states), Vec::<String>::new());

@@ -107,7 +107,13 @@ impl Compiler<'_> {
             }
             "action" => {
                 let action = r.action.as_ref()?;
-                let kind = self.action(name, action, r.params.as_ref(), r.keep.as_ref(), r.on.as_ref());
+                let kind = self.action(
+                    name,
+                    action,
+                    r.params.as_ref(),
+                    r.keep.as_ref(),
+                    r.on.as_ref(),
+                );
                 if kind.is_none() {
                     missing(self, "on");
                 }

@@ -68,8 +68,9 @@ fn sort(problems: &mut [MenuError]) {
 /// What a check of a menu folder found.
 #[derive(Debug)]
 pub struct MenuCheck {
-    /// The menus, by service; complete only when there is no error.
-    pub menus: MenuSet,
+    /// Every menu whose `[service]` could be read, errors or not; given out only when
+    /// there is no error, so that a `Menu` in hand has passed every check.
+    menus: MenuSet,
     /// Every problem of every file, by file and line.
     pub errors: Vec<MenuError>,
     /// What is allowed but probably a mistake (an input that accepts anything).
@@ -84,6 +85,11 @@ impl MenuCheck {
         } else {
             Err(self.errors)
         }
+    }
+
+    /// The menus, when there is no error.
+    pub fn menus(&self) -> Option<&MenuSet> {
+        self.errors.is_empty().then_some(&self.menus)
     }
 
     /// How many files the errors are in.
@@ -162,7 +168,10 @@ impl MenuSet {
 }
 
 fn file_name_error(path: &Path, menu: &Menu) -> Option<MenuError> {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     (stem != menu.id().as_str()).then(|| {
         let problem = format!(
             "service {:?} must be in a file named {}.toml",

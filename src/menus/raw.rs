@@ -256,4 +256,48 @@ mod tests {
             err.message()
         );
     }
+
+    #[test]
+    fn a_shape_error_stops_only_its_own_table() {
+        let source = "[service]\nid = 1\nlanguages = [\"sw\"]\n[states.a]\nend = \"x\"\n[states.b]\nend = \"y\"\nnxt = \"a\"\n[extra]\n";
+        let file = RawFile::parse(source).unwrap();
+        assert!(file.service.is_none());
+        // Still known, so that the states' texts are checked against the right languages.
+        assert_eq!(file.languages.as_ref().unwrap().get_ref(), &["sw"]);
+        assert_eq!(file.states.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(file.unreadable, BTreeSet::from(["b".to_string()]));
+        assert_eq!(
+            file.declared(),
+            BTreeSet::from(["a".to_string(), "b".to_string()])
+        );
+        let errors: Vec<(Option<&str>, &str)> = file
+            .errors
+            .iter()
+            .map(|e| (e.state.as_deref(), e.message.as_str()))
+            .collect();
+        // In no particular order: the loader sorts every problem by line.
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        let found = |state: Option<&str>, start: &str| {
+            errors
+                .iter()
+                .any(|(s, m)| *s == state && m.starts_with(start))
+        };
+        assert!(
+            found(None, "invalid type: integer `1`, expected a string"),
+            "{errors:?}"
+        );
+        assert!(found(Some("b"), "unknown field `nxt`"), "{errors:?}");
+        assert!(
+            found(
+                None,
+                "unknown table `extra`: a menu file holds `[service]` and `[states.NAME]`"
+            ),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_stops_the_file() {
+        assert!(RawFile::parse("[service\n").is_err());
+    }
 }

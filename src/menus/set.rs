@@ -121,7 +121,6 @@ impl MenuSet {
         menus.sort_by_key(|m| m.position());
         menus
     }
-
 }
 
 fn set_error(menu: &Menu, problem: String) -> MenuError {

@@ -78,7 +78,11 @@ async fn menus_check_names_the_agency_postgres_does_not_know_then_the_missing_ac
 
     register_rita(&db, &["cases.status"]).await;
     let ok = menus_check(menus.path(), &env);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let out = lines(&ok.stdout);
     assert!(out[1].starts_with("ok: kesi v"), "{out:?}");
     drop_postgres(db, &url).await;
@@ -110,10 +114,17 @@ async fn menus_check_on_the_embedded_default_counts_the_demo_agencies_and_the_sq
     );
 
     // Demo off: only what the file holds. `rita` is there; `dawasa` is not.
-    let demo_off = [("MGOV_SQLITE_PATH", sqlite.as_str()), ("MGOV_DEMO", "false")];
+    let demo_off = [
+        ("MGOV_SQLITE_PATH", sqlite.as_str()),
+        ("MGOV_DEMO", "false"),
+    ];
     write(menus.path(), "kesi.toml", &kesi());
     let ok = menus_check(menus.path(), &demo_off);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     write(menus.path(), "maji.toml", UNREADABLE_STATE);
     let maji = menus.path().join("maji.toml").display().to_string();
     let refused = menus_check(menus.path(), &demo_off);

@@ -118,7 +118,10 @@ pub fn kesi() -> String {
             "retry = { sw = \"Tarakimu tu.\", en = \"Digits only.\" }\nnext = \"fetch_status\"",
         )
         .replace("{status_txt}", "{status_text}")
-        .replace("{case_id}.\" }", "{case_id}.\", en = \"No application {case_id}.\" }")
+        .replace(
+            "{case_id}.\" }",
+            "{case_id}.\", en = \"No application {case_id}.\" }",
+        )
 }
 
 #[test]
@@ -137,7 +140,7 @@ fn every_problem_of_every_file_is_reported_in_one_run_by_file_and_line() {
                 l(UNREADABLE_STATE, "sory")
             ),
             format!(
-                "{maji}:{}: state \"done\": unknown field `colour`, expected `text`, `options`, `prompt`, `input`, `retry`, `next`, `action`, `params`, `keep`, `on`, `list`, `empty` or `end`",
+                "{maji}:{}: state \"done\": unknown field `colour`, expected one of `text`, `options`, `prompt`, `input`, `retry`, `next`, `action`, `params`, `keep`, `on`, `list`, `empty`, `end`",
                 l(UNREADABLE_STATE, "colour")
             ),
         ]
