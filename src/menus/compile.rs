@@ -16,9 +16,12 @@ pub const MAX_OPTIONS: usize = 97;
 pub const MAX_POSITION: i64 = 96;
 
 pub(super) struct Compiled {
-    /// Built whenever `[service]` could be read, even with errors elsewhere, so that the
-    /// checks that need the whole menu (graph, file name, agency) still run.
+    /// Built whenever the start state is known, even with errors elsewhere, so that the
+    /// checks of the whole graph still run.
     pub menu: Option<Menu>,
+    /// The menu's id, agency and position are its own, not stand-ins for a `[service]`
+    /// that could not be read: the checks across files (file name, agency) can run.
+    pub header_read: bool,
     /// Every state name in the file, including those that failed to compile, so that a
     /// broken state is not also reported as missing wherever it is referenced.
     pub declared: BTreeSet<String>,
@@ -40,8 +43,15 @@ pub(super) fn compile(raw: RawFile, src: &Source, version: String) -> Compiled {
             .push(src.error(e.span.clone(), e.state.as_deref(), e.message.clone()));
     }
     let service = raw.service.as_ref().map(Spanned::get_ref);
-    c.languages = c.languages(service.map_or(raw.languages.as_ref(), |s| s.languages.as_ref()));
+    let lenient = raw.lenient.as_ref();
+    let languages = service.map_or(lenient.and_then(|l| l.languages.as_ref()), |s| {
+        s.languages.as_ref()
+    });
+    c.languages = c.languages(languages);
     let header = service.and_then(|service| c.header(service));
+    let header_read = header.is_some();
+    let start = service.map_or(lenient.and_then(|l| l.start.as_ref()), |s| Some(&s.start));
+    let header = header.or_else(|| start.map(|start| stand_in(start, src)));
     let mut states = BTreeMap::new();
     for (name, state) in &raw.states {
         if let Some(state) = c.state(name, state) {
@@ -64,10 +74,32 @@ pub(super) fn compile(raw: RawFile, src: &Source, version: String) -> Compiled {
     });
     Compiled {
         menu,
+        header_read,
         declared,
         broken,
         errors: c.errors,
         warnings: c.warnings,
+    }
+}
+
+/// A menu for checking the states of a file whose `[service]` is broken: its start is
+/// known, its id and agency are not (and are never looked at).
+fn stand_in(start: &Spanned<String>, src: &Source) -> Menu {
+    Menu {
+        id: ServiceId::parse("unread").expect("a plain name is an id"),
+        id_line: 0,
+        agency: AgencyId::parse("unread").expect("a plain name is an id"),
+        agency_line: 0,
+        title: BTreeMap::new(),
+        start: start.get_ref().clone(),
+        start_line: src.line_of(start.span().start),
+        position: 0,
+        position_line: 0,
+        languages: Vec::new(),
+        version: String::new(),
+        file: String::new(),
+        source: String::new(),
+        states: BTreeMap::new(),
     }
 }
 

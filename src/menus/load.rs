@@ -49,7 +49,7 @@ pub(super) fn check_source(source: &str, file: &str, min_screen_limit: usize) ->
     sort(&mut errors);
     sort(&mut warnings);
     FileCheck {
-        menu: compiled.menu,
+        menu: compiled.menu.filter(|_| compiled.header_read),
         errors,
         warnings,
     }

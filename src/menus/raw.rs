@@ -18,13 +18,19 @@ type S<T> = Spanned<T>;
 #[derive(Debug, Default)]
 pub(crate) struct RawFile {
     pub service: Option<S<RawService>>,
-    /// `service.languages` as far as it could be read when the rest of `[service]` could
-    /// not, so that the states' texts are still checked against the right languages.
-    pub languages: Option<S<Vec<String>>>,
+    /// What could still be read of a `[service]` table that failed, so that the states are
+    /// still checked (from the right start, against the right languages).
+    pub lenient: Option<LenientService>,
     pub states: BTreeMap<String, S<RawState>>,
     /// States whose table could not be read: they exist, but nothing else is known of them.
     pub unreadable: BTreeSet<String>,
     pub errors: Vec<ShapeError>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LenientService {
+    pub start: Option<S<String>>,
+    pub languages: Option<S<Vec<String>>>,
 }
 
 /// A table that could not be read, with the state it belongs to.
@@ -79,18 +85,12 @@ impl RawFile {
     }
 
     fn read_service(&mut self, value: Spanned<DeValue<'_>>) {
-        #[derive(Deserialize)]
-        struct LanguagesOnly {
-            languages: Option<S<Vec<String>>>,
-        }
         let lenient = value.clone();
         match S::<RawService>::deserialize(ValueDeserializer::from(value)) {
             Ok(service) => self.service = Some(service),
             Err(e) => {
                 self.errors.push(ShapeError::new(None, e));
-                self.languages = LanguagesOnly::deserialize(ValueDeserializer::from(lenient))
-                    .ok()
-                    .and_then(|l| l.languages);
+                self.lenient = LenientService::deserialize(ValueDeserializer::from(lenient)).ok();
             }
         }
     }
@@ -263,7 +263,8 @@ mod tests {
         let file = RawFile::parse(source).unwrap();
         assert!(file.service.is_none());
         // Still known, so that the states' texts are checked against the right languages.
-        assert_eq!(file.languages.as_ref().unwrap().get_ref(), &["sw"]);
+        let lenient = file.lenient.as_ref().unwrap();
+        assert_eq!(lenient.languages.as_ref().unwrap().get_ref(), &["sw"]);
         assert_eq!(file.states.keys().collect::<Vec<_>>(), ["a"]);
         assert_eq!(file.unreadable, BTreeSet::from(["b".to_string()]));
         assert_eq!(

@@ -181,6 +181,31 @@ fn without_agencies_the_other_problems_are_still_all_reported() {
 }
 
 #[test]
+fn a_service_table_that_cannot_be_read_still_lets_the_states_be_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = UNREADABLE_STATE.replace("position = 1", "position = 1\nowner = \"x\"");
+    let maji = write(dir.path(), "maji.toml", &source);
+    let errors: Vec<String> = MenuSet::load_dir(dir.path())
+        .unwrap_err()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "{maji}:{}: unknown field `owner`",
+            line(&source, "owner")
+        )),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("on.failed leads to state \"sory\""),
+        "{errors:?}"
+    );
+    assert!(errors[2].contains("unknown field `colour`"), "{errors:?}");
+}
+
+#[test]
 fn the_mended_layered_menu_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "kesi.toml", &kesi());
