@@ -37,6 +37,9 @@
 //! - `compile`, `kinds`: raw → [`Menu`]; ids, texts, each kind of state, patterns,
 //!   variable names.
 //! - `check`: the graph: targets, reachability, endings, variables, actions, screen fit.
+//! - `load`: a file into a menu and its problems, a folder into a [`MenuCheck`] (every
+//!   problem of every file, sorted by file and line).
+//! - `registered`: the [`RegisteredAgencies`] menus are checked against.
 //! - `set`: [`Menu::parse`] and [`MenuSet`], every version by service.
 //! - `template`, `format`: `{var.path|filter}` templates, money and dates per language.
 //! - `input`: what an input state accepts.
@@ -50,9 +53,11 @@ mod error;
 mod format;
 mod input;
 mod kinds;
+mod load;
 mod model;
 mod phrases;
 mod raw;
+mod registered;
 mod render;
 mod screens;
 mod set;
@@ -62,7 +67,9 @@ mod walk;
 
 pub use compile::{MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
+pub use load::MenuCheck;
 pub use model::Menu;
+pub use registered::RegisteredAgencies;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};
 

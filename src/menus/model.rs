@@ -11,9 +11,12 @@ use std::collections::BTreeMap;
 #[derive(Debug)]
 pub struct Menu {
     pub(super) id: ServiceId,
+    pub(super) id_line: usize,
     pub(super) agency: AgencyId,
+    pub(super) agency_line: usize,
     pub(super) title: BTreeMap<Language, String>,
     pub(super) start: String,
+    pub(super) start_line: usize,
     pub(super) position: u8,
     pub(super) position_line: usize,
     pub(super) languages: Vec<Language>,

@@ -1,7 +1,9 @@
 //! Menus: the demo files under `menus/` walked purely, and every load-time check.
 
+mod agencies;
 mod checks;
 mod journeys;
+mod one_run;
 mod paging;
 
 use mgov::ids::TelcoId;
