@@ -63,6 +63,7 @@ mod walk;
 pub use compile::{MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
 pub use model::Menu;
+pub(crate) use set::version_of;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};
 

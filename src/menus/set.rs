@@ -59,7 +59,7 @@ impl Menu {
 }
 
 /// First 12 hex characters of the SHA-256 of the file.
-fn version_of(source: &str) -> String {
+pub(crate) fn version_of(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))[..12].to_string()
 }
 
@@ -193,6 +193,13 @@ impl MenuSet {
 
     pub fn get(&self, service: &ServiceId, version: &str) -> Option<&Arc<Menu>> {
         self.versions.get(service)?.get(version)
+    }
+
+    /// Every loaded version of every service, current or not.
+    pub fn loaded(&self) -> impl Iterator<Item = &Arc<Menu>> {
+        self.versions
+            .values()
+            .flat_map(|versions| versions.values())
     }
 
     /// Current menus in root-menu order.
