@@ -5,10 +5,10 @@
 //! MutationObserver inside the browser, bounded generously.
 
 use crate::support::browser::{Browser, PATIENCE};
-use crate::support::gateway::{embedded, msisdn};
+use crate::support::gateway::{embedded, msisdn, TestGateway};
 use fantoccini::{Client, Locator};
 use mgov::ussd::store::{recent_session_records, EndReason};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// What the phone shows: its state, how many hops it has answered, and its screen.
 #[derive(Debug)]
@@ -18,33 +18,43 @@ struct Shown {
     count: String,
 }
 
-/// Waits until the phone has had `hops` answers and is not waiting for another.
-async fn after_hops(client: &Client, hops: u64) -> Shown {
-    const WATCH: &str = r#"
-        const [hops, done] = [arguments[0], arguments[arguments.length - 1]];
+/// Waits until `settled` (a JavaScript expression) holds on the page, watching the DOM
+/// with a MutationObserver, and returns what the phone shows then.
+async fn until(client: &Client, settled: &str) -> Shown {
+    let watch = format!(
+        r#"
+        const done = arguments[arguments.length - 1];
         const display = document.getElementById("display");
-        const settled = () => Number(display.dataset.hops) >= hops
-            && !["waiting", "loading"].includes(display.dataset.state);
-        const shown = () => ({
+        const settled = () => {settled};
+        const shown = () => ({{
             state: display.dataset.state,
             screen: document.getElementById("screen").textContent,
             count: document.getElementById("status-count").textContent,
-        });
-        if (settled()) { done(shown()); return; }
-        new MutationObserver((_, observer) => {
-            if (settled()) { observer.disconnect(); done(shown()); }
-        }).observe(display, { attributes: true });
-    "#;
-    let watched = client.execute_async(WATCH, vec![json!(hops)]);
+        }});
+        if (settled()) {{ done(shown()); return; }}
+        new MutationObserver((_, observer) => {{
+            if (settled()) {{ observer.disconnect(); done(shown()); }}
+        }}).observe(document.body, {{ attributes: true, childList: true, subtree: true, characterData: true }});
+        "#
+    );
+    let watched = client.execute_async(&watch, Vec::new());
     let shown: Value = tokio::time::timeout(PATIENCE, watched)
         .await
-        .unwrap_or_else(|_| panic!("the phone did not settle after hop {hops}"))
+        .unwrap_or_else(|_| panic!("the page never reached `{settled}`"))
         .expect("the page answers");
     Shown {
         state: shown["state"].as_str().unwrap().to_string(),
         screen: shown["screen"].as_str().unwrap().to_string(),
         count: shown["count"].as_str().unwrap().to_string(),
     }
+}
+
+/// Waits until the phone has had `hops` answers and is not waiting for another.
+async fn after_hops(client: &Client, hops: u64) -> Shown {
+    let settled = format!(
+        r#"Number(display.dataset.hops) >= {hops} && !["waiting", "loading"].includes(display.dataset.state)"#
+    );
+    until(client, &settled).await
 }
 
 async fn click(client: &Client, id: &str) {
@@ -63,19 +73,17 @@ async fn type_keys(client: &Client, keys: &str) {
     display.send_keys(keys).await.unwrap();
 }
 
+/// The phone page of `gw` in a fresh browser, once it is ready to dial.
+async fn open_phone(gw: &TestGateway) -> Browser {
+    let browser = Browser::start().await;
+    browser.client.goto(&gw.url("/phone")).await.unwrap();
+    browser
+}
+
 async fn water_bill_in_the_browser(format: &str) {
     let gw = embedded().await;
-    let browser = Browser::start().await;
+    let browser = open_phone(&gw).await;
     let client = &browser.client;
-    client
-        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-            Some(PATIENCE),
-            Some(PATIENCE),
-            None,
-        ))
-        .await
-        .unwrap();
-    client.goto(&gw.url("/phone")).await.unwrap();
     let idle = after_hops(client, 0).await;
     assert_eq!(idle.state, "idle", "{idle:?}");
     let entry = client.find(Locator::Id("entry")).await.unwrap();
@@ -149,4 +157,77 @@ async fn the_water_bill_in_a_browser_over_africastalking() {
 #[tokio::test]
 async fn the_water_bill_in_a_browser_over_hubtel() {
     water_bill_in_the_browser("hubtel").await;
+}
+
+/// A service of its own at a root position no demo service takes.
+const DRAFT: &str = r#"[service]
+id = "jaribio"
+agency = "dawasa"
+title = { sw = "Jaribio", en = "Trial" }
+start = "home"
+position = 77
+
+[states.home]
+end = { sw = "Hili ni jaribio la menyu mpya.", en = "This is a trial of a new menu." }
+"#;
+
+#[tokio::test]
+async fn a_pasted_draft_shows_its_problems_or_is_dialled_in_the_browser() {
+    let gw = embedded().await;
+    let browser = open_phone(&gw).await;
+    let client = &browser.client;
+    after_hops(client, 0).await;
+    click(client, "draft-details").await;
+    let draft = client.find(Locator::Id("draft")).await.unwrap();
+
+    // A draft that would be refused: its problems beside the phone, as the check words them.
+    draft
+        .send_keys(&DRAFT.replace("start = \"home\"", "start = \"nyumbani\""))
+        .await
+        .unwrap();
+    click(client, "draft-check").await;
+    until(client, r#"!document.getElementById("problems-box").hidden"#).await;
+    let problems = client
+        .find(Locator::Id("problems"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        problems.contains("draft.toml") && problems.contains("nyumbani"),
+        "{problems}"
+    );
+
+    // A sound one: chosen for the next dialogue, which a direct dial takes straight to it.
+    draft.clear().await.unwrap();
+    draft.send_keys(DRAFT).await.unwrap();
+    click(client, "draft-check").await;
+    let ready = until(
+        client,
+        r#"document.getElementById("version").value.startsWith("jaribio@")"#,
+    )
+    .await;
+    assert!(ready.screen.contains("ready"), "{ready:?}");
+    let entry = client.find(Locator::Id("entry")).await.unwrap();
+    assert_eq!(entry.text().await.unwrap(), "*152*00#");
+    // Clear the `#`, then type the rest of `*152*00*77#`.
+    type_keys(client, "\u{E003}*77#\u{E007}").await;
+    let done = after_hops(client, 1).await;
+    assert_eq!(done.state, "ended", "{done:?}");
+    assert_eq!(done.screen, "Hili ni jaribio la menyu mpya.");
+
+    // Back to the published menus: the draft is nowhere in the root menu.
+    let version = client.find(Locator::Id("version")).await.unwrap();
+    version.select_by_value("").await.unwrap();
+    click(client, "key-send").await;
+    let root = after_hops(client, 2).await;
+    assert_eq!(root.state, "live", "{root:?}");
+    assert!(
+        root.screen.contains("Maji") && !root.screen.contains("Jaribio"),
+        "{root:?}"
+    );
+
+    browser.close().await;
+    gw.stop().await;
 }

@@ -54,6 +54,8 @@ impl Browser {
             .expect("chromedriver says it started within the patience bound");
         let capabilities = serde_json::json!({
             "browserName": "chrome",
+            // A script that waits on the page may wait as long as the test would.
+            "timeouts": { "script": PATIENCE.as_millis() as u64 },
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
