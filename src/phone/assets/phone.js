@@ -33,7 +33,8 @@
     display.dataset.state = state;
     const version = $("version").value;
     const mode = formatName[$("format").value] + (version ? " · preview " + version : "");
-    $("status-mode").textContent = state === "waiting" ? mode + " …" : mode;
+    const suffix = { waiting: " …", ended: " · end" }[state] || "";
+    $("status-mode").textContent = mode + suffix;
   }
 
   function showEntry() {
