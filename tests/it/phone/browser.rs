@@ -4,6 +4,7 @@
 //! typed on the keyboard. Each wait is on the page's own state, watched by a
 //! MutationObserver inside the browser, bounded generously.
 
+use super::preview::{DRAFT, DRAFT_SCREEN};
 use crate::support::browser::{Browser, PATIENCE};
 use crate::support::gateway::{embedded, msisdn, TestGateway};
 use fantoccini::{Client, Locator};
@@ -159,18 +160,6 @@ async fn the_water_bill_in_a_browser_over_hubtel() {
     water_bill_in_the_browser("hubtel").await;
 }
 
-/// A service of its own at a root position no demo service takes.
-const DRAFT: &str = r#"[service]
-id = "jaribio"
-agency = "dawasa"
-title = { sw = "Jaribio", en = "Trial" }
-start = "home"
-position = 77
-
-[states.home]
-end = { sw = "Hili ni jaribio la menyu mpya.", en = "This is a trial of a new menu." }
-"#;
-
 #[tokio::test]
 async fn a_pasted_draft_shows_its_problems_or_is_dialled_in_the_browser() {
     let gw = embedded().await;
@@ -215,7 +204,7 @@ async fn a_pasted_draft_shows_its_problems_or_is_dialled_in_the_browser() {
     type_keys(client, "\u{E003}*77#\u{E007}").await;
     let done = after_hops(client, 1).await;
     assert_eq!(done.state, "ended", "{done:?}");
-    assert_eq!(done.screen, "Hili ni jaribio la menyu mpya.");
+    assert_eq!(done.screen, DRAFT_SCREEN);
 
     // Back to the published menus: the draft is nowhere in the root menu.
     let version = client.find(Locator::Id("version")).await.unwrap();

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// A service of its own at a root position no demo service takes.
-const DRAFT: &str = r#"
+pub(super) const DRAFT: &str = r#"
 [service]
 id = "jaribio"
 agency = "dawasa"
@@ -18,7 +18,7 @@ position = 77
 [states.home]
 end = { sw = "Hili ni jaribio la menyu mpya.", en = "This is a trial of a new menu." }
 "#;
-const DRAFT_SCREEN: &str = "Hili ni jaribio la menyu mpya.";
+pub(super) const DRAFT_SCREEN: &str = "Hili ni jaribio la menyu mpya.";
 
 async fn paste(gw: &TestGateway, toml: &str) -> (StatusCode, Value) {
     let response = gw
