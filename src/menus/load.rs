@@ -56,7 +56,7 @@ pub(super) fn check_source(source: &str, file: &str, min_screen_limit: usize) ->
 }
 
 /// First 12 hex characters of the SHA-256 of the file.
-fn version_of(source: &str) -> String {
+pub(crate) fn version_of(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))[..12].to_string()
 }
 

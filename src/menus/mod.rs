@@ -69,6 +69,7 @@ pub use compile::{MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
 pub use load::MenuCheck;
 pub use model::Menu;
+pub(crate) use load::version_of;
 pub use registered::RegisteredAgencies;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};

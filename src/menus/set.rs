@@ -115,6 +115,13 @@ impl MenuSet {
         self.versions.get(service)?.get(version)
     }
 
+    /// Every loaded version of every service, current or not.
+    pub fn loaded(&self) -> impl Iterator<Item = &Arc<Menu>> {
+        self.versions
+            .values()
+            .flat_map(|versions| versions.values())
+    }
+
     /// Current menus in root-menu order.
     pub fn services_by_position(&self) -> Vec<&Arc<Menu>> {
         let mut menus: Vec<_> = self.current.values().collect();
