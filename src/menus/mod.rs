@@ -9,7 +9,7 @@
 //! agency = "dawasa"
 //! title = { sw = "Maji", en = "Water" }
 //! start = "home"
-//! position = 1                 # its number in the root menu of *152*00#
+//! position = 1                 # its number in the root menu of *152*00# (1 to 8; 9 is the language)
 //! # languages = ["sw", "en"]   # the default; the first is the fallback
 //!
 //! [states.home]                # options: a heading and numbered choices
@@ -60,7 +60,7 @@ pub mod store;
 mod template;
 mod walk;
 
-pub use compile::{MAX_OPTIONS, MAX_POSITION};
+pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
 pub use model::Menu;
 pub use set::MenuSet;

@@ -51,8 +51,8 @@ const STATUSES: [Status; 6] = [
     Status {
         code: "APPROVED",
         decision: Some("APPROVED"),
-        english: "Approved. Your document is being prepared; you will get an SMS when it is ready.",
-        swahili: "Limekubaliwa. Hati yako inaandaliwa; utapata SMS ikiwa tayari.",
+        english: "Approved. Your document is being prepared; check here until it is ready to collect.",
+        swahili: "Limekubaliwa. Hati yako inaandaliwa; fuatilia hapa hadi iwe tayari kuchukuliwa.",
     },
     Status {
         code: "REJECTED",
