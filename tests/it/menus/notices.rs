@@ -101,5 +101,10 @@ fn a_notice_names_an_outcome_that_leads_somewhere() {
         [format!("demo.toml:{line}: state \"fetch\": variable \"customer\" is used before any state sets it on every path here")]
     );
     let in_a_screen = MENU.replace("end = \"Sawa\"", "end = \"Sawa\"\nnotice = { ok = \"x\" }");
-    assert_eq!(problems(&in_a_screen).len(), 1, "{:?}", problems(&in_a_screen));
+    assert_eq!(
+        problems(&in_a_screen).len(),
+        1,
+        "{:?}",
+        problems(&in_a_screen)
+    );
 }

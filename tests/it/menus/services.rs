@@ -14,12 +14,18 @@ async fn walk(gw: &TestGateway, format: WireFormat, keys: &[&str]) -> Vec<Screen
     let mut phone = gw.phone(format, &msisdn());
     let mut screens = vec![phone.dial("*152*00#").await.unwrap()];
     for key in keys {
-        assert!(!screens.last().unwrap().ends, "{format:?} {keys:?}: ended early: {screens:?}");
+        assert!(
+            !screens.last().unwrap().ends,
+            "{format:?} {keys:?}: ended early: {screens:?}"
+        );
         screens.push(phone.press(key).await.unwrap());
     }
     for screen in &screens {
         let length = screen.text.chars().count();
-        assert!(length <= DEFAULT_MIN_SCREEN_LIMIT, "{format:?}: {length} chars: {screen:?}");
+        assert!(
+            length <= DEFAULT_MIN_SCREEN_LIMIT,
+            "{format:?}: {length} chars: {screen:?}"
+        );
     }
     screens
 }
@@ -40,7 +46,9 @@ async fn waiting(gw: &TestGateway, format: WireFormat, keys: &[&str]) -> String 
 
 fn found(pattern: &str, text: &str) -> String {
     let re = regex::Regex::new(pattern).unwrap();
-    let captures = re.captures(text).unwrap_or_else(|| panic!("{pattern} in {text:?}"));
+    let captures = re
+        .captures(text)
+        .unwrap_or_else(|| panic!("{pattern} in {text:?}"));
     captures[1].to_string()
 }
 
@@ -77,7 +85,10 @@ async fn maji_one_unpaid_bill_has_one_control_number_however_it_is_asked_for() {
 
         // "Lipa bili" by account: another dialogue, another request id, the same number.
         let paid_by_account = ending(&gw, format, &["1", "2", "1", "12345678"]).await;
-        assert_eq!(found(r"Namba ya malipo: (99\d{10})\n", &paid_by_account), number);
+        assert_eq!(
+            found(r"Namba ya malipo: (99\d{10})\n", &paid_by_account),
+            number
+        );
 
         // "Lipa bili" by control number: what it pays, to whom, how.
         let details = ending(&gw, format, &["1", "2", "2", &number]).await;
@@ -126,16 +137,23 @@ async fn kesi_issues_a_receipt_and_follows_the_application_by_its_number() {
     for format in FORMATS {
         let home = waiting(&gw, format, &["2"]).await;
         assert!(
-            home.starts_with("RITA - Vyeti vya kuzaliwa na vifo\n1. Omba nakala ya cheti\n2. Hali ya ombi"),
+            home.starts_with(
+                "RITA - Vyeti vya kuzaliwa na vifo\n1. Omba nakala ya cheti\n2. Hali ya ombi"
+            ),
             "{home}"
         );
         let receipt = ending(&gw, format, &["2", "1", "1", "4512378"]).await;
-        assert!(receipt.starts_with("RITA imepokea ombi lako.\nRisiti: RC"), "{receipt}");
+        assert!(
+            receipt.starts_with("RITA imepokea ombi lako.\nRisiti: RC"),
+            "{receipt}"
+        );
         let case = found(r"Namba ya ombi: (\d{9})\n", &receipt);
 
         let status = ending(&gw, format, &["2", "2", &case]).await;
         assert!(
-            status.starts_with(&format!("RITA, ombi {case}:\nLimepokelewa, linasubiri kukaguliwa.\nLimesasishwa ")),
+            status.starts_with(&format!(
+                "RITA, ombi {case}:\nLimepokelewa, linasubiri kukaguliwa.\nLimesasishwa "
+            )),
             "{status}"
         );
     }
@@ -159,7 +177,8 @@ async fn kesi_shows_the_decision_and_asks_again_for_an_unknown_number() {
         );
         let rejected = ending(&gw, format, &["2", "2", "250417610", "250417656"]).await;
         assert!(
-            rejected.starts_with("RITA, ombi 250417656:\nLimekataliwa: majina hayalingani na rejista."),
+            rejected
+                .starts_with("RITA, ombi 250417656:\nLimekataliwa: majina hayalingani na rejista."),
             "{rejected}"
         );
         let approved = ending(&gw, format, &["9", "2", "2", "250417649"]).await;
@@ -168,7 +187,10 @@ async fn kesi_shows_the_decision_and_asks_again_for_an_unknown_number() {
             "{approved}"
         );
         let documents = ending(&gw, format, &["2", "2", "250417631"]).await;
-        assert!(documents.contains("leta nakala ya kitambulisho cha mzazi"), "{documents}");
+        assert!(
+            documents.contains("leta nakala ya kitambulisho cha mzazi"),
+            "{documents}"
+        );
     }
     gw.stop().await;
 }
@@ -184,8 +206,9 @@ async fn kodi_dues_by_parcel_and_a_control_number_to_pay_one() {
         );
         let dues = waiting(&gw, format, &["4", "20250417"]).await;
         assert!(
-            dues.starts_with("Kiwanja 20250417, Mchikichini (Zawadi Mrema). Chagua deni la kulipa:\n1. Kodi ")
-                && dues.contains(": TZS 113,000.00\n2. Malimbikizo ")
+            dues.starts_with(
+                "Kiwanja 20250417, Mchikichini (Zawadi Mrema). Chagua deni la kulipa:\n1. Kodi "
+            ) && dues.contains(": TZS 113,000.00\n2. Malimbikizo ")
                 && dues.contains(": TZS 373,000.00"),
             "{dues}"
         );

@@ -117,7 +117,10 @@ mod tests {
         let case_id = first["case_id"].as_str().unwrap();
         assert_eq!(case_id.len(), 9, "{case_id}");
         let receipt = first["receipt"]["id"].as_str().unwrap();
-        assert!(receipt.starts_with("RC") && receipt.len() == 10, "{receipt}");
+        assert!(
+            receipt.starts_with("RC") && receipt.len() == 10,
+            "{receipt}"
+        );
         assert_ne!(receipt, second["receipt"]["id"]);
         let status = ok_data(run(
             Action::CasesStatus,

@@ -51,13 +51,15 @@ const STATUSES: [Status; 6] = [
     Status {
         code: "APPROVED",
         decision: Some("APPROVED"),
-        english: "Approved. Your document is being prepared; check here until it is ready to collect.",
+        english:
+            "Approved. Your document is being prepared; check here until it is ready to collect.",
         swahili: "Limekubaliwa. Hati yako inaandaliwa; fuatilia hapa hadi iwe tayari kuchukuliwa.",
     },
     Status {
         code: "REJECTED",
         decision: Some("REJECTED"),
-        english: "Rejected: the names differ from the register. Apply again with the correct names.",
+        english:
+            "Rejected: the names differ from the register. Apply again with the correct names.",
         swahili: "Limekataliwa: majina hayalingani na rejista. Omba upya ukiwa na majina sahihi.",
     },
     Status {

@@ -36,7 +36,9 @@ struct Bill {
 pub(super) fn control_number(params: &Map<String, Value>, context: &Context) -> ActionResult {
     let bill_id = required_str(params, "bill_id")?;
     let amount = parse_amount(params)?;
-    let Bill { kind, key, bill, .. } = unpaid_bill(bill_id, context)
+    let Bill {
+        kind, key, bill, ..
+    } = unpaid_bill(bill_id, context)
         .ok_or_else(|| Outcome::NotFound(format!("no unpaid bill {bill_id}")))?;
     let due = decimal(&bill["amount"]);
     let min = bill.get("min_amount").map_or(due, decimal);
@@ -94,7 +96,12 @@ fn unpaid_bill(bill_id: &str, context: &Context) -> Option<Bill> {
             key: account.parse().ok()?,
             bill: data["bills"][0].clone(),
             payee: "DAWASA",
-            description: if context.swahili() { "Bili ya maji" } else { "Water bill" }.to_owned(),
+            description: if context.swahili() {
+                "Bili ya maji"
+            } else {
+                "Water bill"
+            }
+            .to_owned(),
         });
     }
     let (parcel, year) = property_tax::parcel_of(bill_id)?;
@@ -226,8 +233,9 @@ mod tests {
 
     #[test]
     fn a_number_shows_its_bill_and_payee() {
-        let number = ok_data(issue(json!({"bill_id": "BL12345678", "amount": "53000.00"})))
-            ["control_number"]
+        let number = ok_data(issue(
+            json!({"bill_id": "BL12345678", "amount": "53000.00"}),
+        ))["control_number"]
             .as_str()
             .unwrap()
             .to_owned();

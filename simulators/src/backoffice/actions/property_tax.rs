@@ -46,9 +46,21 @@ pub(super) fn fetch(params: &Map<String, Value>, context: &Context) -> ActionRes
     let year = context.financial_year();
     let mut dues = Vec::new();
     if !parcel.ends_with('0') {
-        dues.push(due(parcel, year, 20_000 + (seed >> 8) % 481 * 1_000, false, context));
+        dues.push(due(
+            parcel,
+            year,
+            20_000 + (seed >> 8) % 481 * 1_000,
+            false,
+            context,
+        ));
         if (seed >> 40) % 3 == 0 {
-            dues.push(due(parcel, year - 1, 20_000 + (seed >> 48) % 481 * 1_000, true, context));
+            dues.push(due(
+                parcel,
+                year - 1,
+                20_000 + (seed >> 48) % 481 * 1_000,
+                true,
+                context,
+            ));
         }
     }
     Ok(Outcome::Ok(json!({
@@ -140,11 +152,19 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| (d["description"].as_str().unwrap(), d["amount"].as_str().unwrap()))
+            .map(|d| {
+                (
+                    d["description"].as_str().unwrap(),
+                    d["amount"].as_str().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             dues,
-            [("Tax 2024/25", "113000.00"), ("Arrears 2023/24", "373000.00")]
+            [
+                ("Tax 2024/25", "113000.00"),
+                ("Arrears 2023/24", "373000.00")
+            ]
         );
         assert_eq!(ok_data(fetch("20250410"))["dues"], json!([]));
     }
