@@ -53,7 +53,7 @@ pub(super) fn fetch(params: &Map<String, Value>, context: &Context) -> ActionRes
             false,
             context,
         ));
-        if (seed >> 40) % 3 == 0 {
+        if (seed >> 40).is_multiple_of(3) {
             dues.push(due(
                 parcel,
                 year - 1,
