@@ -26,7 +26,9 @@
 //! action = "bills.fetch"
 //! params = { account = "{account}" }
 //! keep = { amount = "bills[0].amount" }
-//! on = { ok = "done", failed = "done" }
+//! on = { ok = "done", not_found = "account", failed = "done" }
+//! # a line above the state an outcome leads to: here, the input asking again
+//! notice = { not_found = { sw = "Hatukupata akaunti {account}.", en = "No account {account}." } }
 //!
 //! [states.done]                # end: the last screen
 //! end = { sw = "Kiasi: TZS {amount|money}", en = "Amount: TZS {amount|money}" }
