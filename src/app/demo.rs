@@ -22,6 +22,7 @@ const DEMO_AGENCIES: &[(&str, &str)] = &[
     ),
     ("rita", "Registration, Insolvency and Trusteeship Agency"),
     ("nida", "National Identification Authority"),
+    ("ilala", "Ilala City Council"),
 ];
 
 pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {

@@ -12,8 +12,11 @@ use toml::Spanned;
 
 /// Most options a screen may number: 0, 00 and 98 belong to the engine.
 pub const MAX_OPTIONS: usize = 97;
-/// Highest root-menu position, leaving the next number for the language choice.
-pub const MAX_POSITION: i64 = 96;
+/// Highest root-menu position: services take 1 to 8, and [`LANGUAGE_KEY`] stays the last item.
+pub const MAX_POSITION: i64 = 8;
+/// The root menu's key for the other language, the same whatever services are loaded, so that
+/// "9 for English" stays true when a service is added.
+pub const LANGUAGE_KEY: u8 = 9;
 
 pub(super) struct Compiled {
     /// Built whenever the start state is known, even with errors elsewhere, so that the
@@ -143,10 +146,10 @@ impl Compiler<'_> {
         let title = self.translations(&service.title, None, "title");
         let position = *service.position.get_ref();
         if !(1..=MAX_POSITION).contains(&position) {
-            let why = if position == 0 {
-                "0 is the Back key, positions start at 1"
-            } else {
-                "positions run from 1 to 96"
+            let why = match position {
+                0 => "0 is the Back key, positions start at 1".to_string(),
+                9 => format!("{LANGUAGE_KEY} is the root menu's language choice, positions run from 1 to {MAX_POSITION}"),
+                _ => format!("positions run from 1 to {MAX_POSITION} ({LANGUAGE_KEY} is the language choice)"),
             };
             self.err(
                 service.position.span(),

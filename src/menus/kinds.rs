@@ -41,7 +41,7 @@ impl Compiler<'_> {
         let allowed: &[&str] = match kind {
             "options" => &["text", "options"],
             "input" => &["prompt", "input", "retry", "next"],
-            "action" => &["action", "params", "keep", "on"],
+            "action" => &["action", "params", "keep", "on", "notice"],
             "list" => &["text", "list", "empty"],
             _ => &["end"],
         };
@@ -53,6 +53,7 @@ impl Compiler<'_> {
             ("params", r.params.as_ref().map(Spanned::span)),
             ("keep", r.keep.as_ref().map(Spanned::span)),
             ("on", r.on.as_ref().map(Spanned::span)),
+            ("notice", r.notice.as_ref().map(Spanned::span)),
             ("empty", r.empty.as_ref().map(Spanned::span)),
         ];
         let mut misplaced = false;
@@ -107,7 +108,7 @@ impl Compiler<'_> {
             }
             "action" => {
                 let action = r.action.as_ref()?;
-                let kind = self.action(
+                let mut kind = self.action(
                     name,
                     action,
                     r.params.as_ref(),
@@ -116,6 +117,9 @@ impl Compiler<'_> {
                 );
                 if kind.is_none() {
                     missing(self, "on");
+                }
+                if let (Some(Kind::Action { on, .. }), Some(notice)) = (&mut kind, &r.notice) {
+                    on.notices = self.notices(name, notice, on);
                 }
                 kind?
             }
@@ -268,6 +272,7 @@ impl Compiler<'_> {
             not_found: o.not_found.as_ref().map(|t| self.target(t, "on.not_found")),
             rejected: o.rejected.as_ref().map(|t| self.target(t, "on.rejected")),
             failed: self.target(&o.failed, "on.failed"),
+            notices: BTreeMap::new(),
         };
         let action_line = self.line(action);
         Some(Kind::Action {
@@ -277,6 +282,40 @@ impl Compiler<'_> {
             keep: compiled_keep,
             on,
         })
+    }
+
+    /// `notice = { not_found = {...} }`: each key an outcome that `on` leads somewhere.
+    fn notices(
+        &mut self,
+        name: &str,
+        raw: &Spanned<BTreeMap<String, Spanned<RawText>>>,
+        on: &Outcomes,
+    ) -> BTreeMap<&'static str, Text> {
+        let mut notices = BTreeMap::new();
+        for (key, text) in raw.get_ref() {
+            let written = match key.as_str() {
+                "not_found" => on.not_found.is_some(),
+                "rejected" => on.rejected.is_some(),
+                _ => true,
+            };
+            match Outcomes::KEYS.iter().find(|k| **k == key) {
+                Some(outcome) if written => {
+                    let text = self.text(text, name, &format!("notice.{key}"));
+                    notices.insert(*outcome, text);
+                }
+                Some(_) => self.err(
+                    text.span(),
+                    Some(name),
+                    format!("notice.{key} needs `on.{key}`: the notice is shown on the state it leads to"),
+                ),
+                None => self.err(
+                    text.span(),
+                    Some(name),
+                    format!("notice.{key}: not an outcome (they are {})", Outcomes::KEYS.join(", ")),
+                ),
+            }
+        }
+        notices
     }
 
     fn list(&mut self, name: &str, raw: &Spanned<RawList>) -> ListSpec {

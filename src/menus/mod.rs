@@ -9,7 +9,7 @@
 //! agency = "dawasa"
 //! title = { sw = "Maji", en = "Water" }
 //! start = "home"
-//! position = 1                 # its number in the root menu of *152*00#
+//! position = 1                 # its number in the root menu of *152*00# (1 to 8; 9 is the language)
 //! # languages = ["sw", "en"]   # the default; the first is the fallback
 //!
 //! [states.home]                # options: a heading and numbered choices
@@ -26,7 +26,9 @@
 //! action = "bills.fetch"
 //! params = { account = "{account}" }
 //! keep = { amount = "bills[0].amount" }
-//! on = { ok = "done", failed = "done" }
+//! on = { ok = "done", not_found = "account", failed = "done" }
+//! # a line above the state an outcome leads to: here, the input asking again
+//! notice = { not_found = { sw = "Hatukupata akaunti {account}.", en = "No account {account}." } }
 //!
 //! [states.done]                # end: the last screen
 //! end = { sw = "Kiasi: TZS {amount|money}", en = "Amount: TZS {amount|money}" }
@@ -65,7 +67,7 @@ pub mod store;
 mod template;
 mod walk;
 
-pub use compile::{MAX_OPTIONS, MAX_POSITION};
+pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
 pub use load::MenuCheck;
 pub use model::Menu;

@@ -155,6 +155,9 @@ pub(crate) struct RawState {
     pub params: Option<S<BTreeMap<String, S<String>>>>,
     pub keep: Option<S<BTreeMap<String, S<String>>>>,
     pub on: Option<S<RawOn>>,
+    /// A line shown above the next screen after an outcome (`notice = { not_found = ... }`),
+    /// so that an outcome can lead back to an input and say why.
+    pub notice: Option<S<BTreeMap<String, S<RawText>>>>,
     pub list: Option<S<RawList>>,
     pub empty: Option<S<String>>,
     pub end: Option<S<RawText>>,

@@ -11,7 +11,7 @@ id = "demo"
 agency = "dawasa"
 title = { sw = "Demo", en = "Demo" }
 start = "home"
-position = 9
+position = 8
 
 [states.home]
 text = { sw = "Karibu", en = "Welcome" }
@@ -331,11 +331,19 @@ fn too_many_options() {
 
 #[test]
 fn position_zero_and_builtin_names() {
-    let src = broken("position = 9", "position = 0");
+    let src = broken("position = 8", "position = 0");
     assert_one(
         &src,
         format!(
             "{FILE}:{}: position 0 is not allowed: 0 is the Back key, positions start at 1",
+            line(&src, "position")
+        ),
+    );
+    let src = broken("position = 8", "position = 9");
+    assert_one(
+        &src,
+        format!(
+            "{FILE}:{}: position 9 is not allowed: 9 is the root menu's language choice, positions run from 1 to 8",
             line(&src, "position")
         ),
     );
@@ -357,7 +365,7 @@ fn duplicate_positions_across_services() {
     std::fs::write(
         dir.join("wrong.toml"),
         BASE.replace("id = \"demo\"", "id = \"right\"")
-            .replace("position = 9", "position = 10"),
+            .replace("position = 8", "position = 7"),
     )
     .unwrap();
     let e: Vec<String> = MenuSet::load_dir(&dir)
@@ -371,7 +379,7 @@ fn duplicate_positions_across_services() {
         e,
         [
             format!(
-                "{}:{}: position 9 is already taken by service \"demo\" ({})",
+                "{}:{}: position 8 is already taken by service \"demo\" ({})",
                 file("other.toml"),
                 line(BASE, "position"),
                 file("demo.toml")

@@ -200,8 +200,8 @@ async fn a_pasted_draft_shows_its_problems_or_is_dialled_in_the_browser() {
     assert!(ready.screen.contains("ready"), "{ready:?}");
     let entry = client.find(Locator::Id("entry")).await.unwrap();
     assert_eq!(entry.text().await.unwrap(), "*152*00#");
-    // Clear the `#`, then type the rest of `*152*00*77#`.
-    type_keys(client, "\u{E003}*77#\u{E007}").await;
+    // Clear the `#`, then type the rest of `*152*00*8#`.
+    type_keys(client, "\u{E003}*8#\u{E007}").await;
     let done = after_hops(client, 1).await;
     assert_eq!(done.state, "ended", "{done:?}");
     assert_eq!(done.screen, DRAFT_SCREEN);

@@ -13,7 +13,7 @@ id = "jaribio"
 agency = "dawasa"
 title = { sw = "Jaribio", en = "Trial" }
 start = "home"
-position = 77
+position = 8
 
 [states.home]
 end = { sw = "Hili ni jaribio la menyu mpya.", en = "This is a trial of a new menu." }
@@ -70,23 +70,23 @@ async fn a_pasted_draft_is_walked_by_its_preview_and_by_no_telco() {
     let (status, root) = at_hop(&gw, &at, "p-1", "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        root.starts_with("CON ") && root.contains("77. Jaribio"),
+        root.starts_with("CON ") && root.contains("8. Jaribio"),
         "{root}"
     );
     assert!(root.contains("Maji"), "{root}");
-    let (status, end) = at_hop(&gw, &at, "p-2", "77").await;
+    let (status, end) = at_hop(&gw, &at, "p-2", "8").await;
     assert_eq!(
         (status, end.as_str()),
         (StatusCode::OK, format!("END {DRAFT_SCREEN}").as_str())
     );
     let hubtel = format!("/phone/preview/hubtel/jaribio/{version}");
-    let (status, end) = hubtel_dial(&gw, &hubtel, "*152*00*77#").await;
+    let (status, end) = hubtel_dial(&gw, &hubtel, "*152*00*8#").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(end["Type"], "Release");
     assert_eq!(end["Message"], DRAFT_SCREEN);
 
     // A telco's citizen dialling the same thing never sees it.
-    let (status, real) = at_hop(&gw, "/ussd/africastalking", "r-1", "77").await;
+    let (status, real) = at_hop(&gw, "/ussd/africastalking", "r-1", "8").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         !real.contains(DRAFT_SCREEN) && !real.contains("Jaribio"),
@@ -132,7 +132,7 @@ async fn a_draft_with_problems_is_refused_with_every_message() {
         "{refused}"
     );
 
-    let clash = DRAFT.replace("position = 77", "position = 1");
+    let clash = DRAFT.replace("position = 8", "position = 1");
     let (status, refused) = paste(&gw, &clash).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert!(
@@ -199,7 +199,7 @@ async fn files_changed_on_disk_are_listed_and_previewed_before_a_reload() {
     let (status, end) = hubtel_dial(
         &gw,
         &format!("/phone/preview/hubtel/jaribio/{version}"),
-        "*152*00*77#",
+        "*152*00*8#",
     )
     .await;
     assert_eq!(status, StatusCode::OK);
