@@ -38,7 +38,8 @@
 //!   variable names.
 //! - `check`: the graph: targets, reachability, endings, variables, actions, screen fit.
 //! - `set`: [`Menu::parse`] and [`MenuSet`], every version by service.
-//! - `template`, `format`: `{var.path|filter}` templates, money and dates per language.
+//! - `template`, `format`: `{var.path|filter}` templates; the filters `money` (`45,000.00`),
+//!   `date` (`24/11/2026 09:30`) and `day` (`Jumatatu 07/12 09:00`) per language.
 //! - `input`: what an input state accepts.
 //! - `walk`, `screens`, `render`, `phrases`: the [`Walker`], what each location
 //!   shows, pagination, the engine's own texts.
