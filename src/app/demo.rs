@@ -14,13 +14,15 @@ pub const SIMULATOR_PATH: &str = "/simulators/backoffice";
 /// The demo agencies' signing secret; the simulator mounted in-process checks it.
 pub const DEMO_SIGNING_SECRET: &str = "demo-signing-secret-not-for-production";
 
-const DEMO_AGENCIES: &[(&str, &str)] = &[
+/// The agencies the demo menus name: (id, name).
+pub const DEMO_AGENCIES: &[(&str, &str)] = &[
     (
         "dawasa",
         "Dar es Salaam Water Supply and Sanitation Authority",
     ),
     ("rita", "Registration, Insolvency and Trusteeship Agency"),
     ("nida", "National Identification Authority"),
+    ("kinondoni", "Kinondoni Municipal Council"),
 ];
 
 pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {

@@ -6,7 +6,7 @@ mod limits;
 mod serve;
 mod start;
 
-pub use demo::{DEMO_SIGNING_SECRET, SIMULATOR_PATH};
+pub use demo::{DEMO_AGENCIES, DEMO_SIGNING_SECRET, SIMULATOR_PATH};
 pub use serve::{serve, spawn, Running, ServeError};
 pub use start::{build, load_menus, StartError};
 

@@ -9,6 +9,8 @@ pub const STANDARD_ACTIONS: &[(&str, &[&str])] = &[
     ("appointments.slots", &["office"]),
     ("appointments.book", &["slot_id"]),
     ("applications.submit", &[]),
+    ("polls.answer", &["poll_id"]),
+    ("polls.my_answer", &["poll_id"]),
 ];
 
 /// The parameters `action` requires, or `None` when it is not a standard action.

@@ -141,7 +141,7 @@ async fn a_chosen_language_is_remembered_for_the_number() {
     let mut phone = gw.phone(WireFormat::Hubtel, &number);
     let root = phone.dial("*152*00#").await.unwrap();
     assert!(root.text.contains("English"), "{root:?}");
-    let english = phone.press("4").await.unwrap();
+    let english = phone.press("6").await.unwrap();
     assert!(
         english.text.contains("Government services") && english.text.contains("Kiswahili"),
         "{english:?}"

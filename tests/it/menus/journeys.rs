@@ -28,7 +28,7 @@ fn maji_control_number_in_four_inputs_after_dial() {
     let mut s = session();
     assert_eq!(
         screen(w.enter(&mut s)),
-        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi\n4. English"
+        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi NIDA\n5. Maoni - Kinondoni\n6. English"
     );
     assert_eq!(
         screen(w.input(&mut s, "1")),
@@ -126,7 +126,7 @@ fn invalid_choice_is_said_above_the_same_screen() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["9"])),
-        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi\n4. English"
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi NIDA\n5. Maoni - Kinondoni\n6. English"
     );
     assert_eq!(s.location, Location::Root);
     s.language = Language::ENGLISH;
@@ -187,13 +187,13 @@ fn language_switch_from_the_root_menu() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     assert_eq!(
-        screen(walk(&w, &mut s, &["4"])),
-        "Government services\n1. Water\n2. Application status\n3. Appointments\n4. Kiswahili"
+        screen(walk(&w, &mut s, &["6"])),
+        "Government services\n1. Water\n2. Application status\n3. NIDA appointments\n5. Kinondoni poll\n6. Kiswahili"
     );
     assert_eq!(s.language, Language::ENGLISH);
     assert!(screen(w.input(&mut s, "2")).starts_with("Enter your application number"));
     let mut s = session();
-    assert!(screen(walk(&w, &mut s, &["4", "4"])).starts_with("Huduma za Serikali"));
+    assert!(screen(walk(&w, &mut s, &["6", "6"])).starts_with("Huduma za Serikali"));
     assert_eq!(s.language, Language::SWAHILI);
 }
 
@@ -269,7 +269,7 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     );
     let first = screen(w.resume(&mut s, ok(slots(12))));
     assert!(
-        first.starts_with("Ofisi ya Ilala. Chagua muda:\n1. 24/11/2026 08:00\n2. 24/11/2026 08:30"),
+        first.starts_with("Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00\n2. Jumanne 24/11 08:30"),
         "{first}"
     );
     assert!(first.ends_with("98 Zaidi  0 Rudi  00 Mwanzo"), "{first}");
@@ -278,8 +278,12 @@ fn miadi_books_a_slot_from_a_paginated_list() {
         pages.push(screen(w.input(&mut s, "98")));
     }
     assert!(
-        pages.last().unwrap().contains("12. 24/11/2026 13:30"),
+        pages.last().unwrap().contains("12. Jumanne 24/11 13:30"),
         "{pages:#?}"
+    );
+    assert!(
+        pages.iter().all(|p| p.starts_with("Ofisi ya Ilala. Chagua muda:\n")),
+        "every page says what the times are for: {pages:#?}"
     );
     assert!(pages.iter().all(|p| p.chars().count() <= 160));
     let (_, action, params) = call(w.input(&mut s, "12"));
@@ -290,7 +294,7 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     let data = json!({ "booking_ref": "BK7Q2M4XKD", "slot_id": "SL-Ilala-20261124-1330", "starts_at": "2026-11-24T13:30:00+03:00", "office": "Ilala" });
     assert_eq!(
         end(w.resume(&mut s, ok(data))),
-        "Miadi imethibitishwa: 24/11/2026 13:30, ofisi ya NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD. Beba kitambulisho chako."
+        "Miadi imethibitishwa: Jumanne 24/11 13:30, NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD\nBeba cheti cha kuzaliwa na barua ya utambulisho ya Serikali ya Mtaa."
     );
 }
 

@@ -2,13 +2,17 @@
 //! params, its language and the current time, plus the identifier sequences they draw from.
 //!
 //! Everything a test may want to predict is derived from the input (see each action's docs);
-//! only issued identifiers (control numbers, booking references, case ids) come from sequences.
+//! only issued identifiers (control numbers, booking references, case ids) come from sequences,
+//! and only what citizens took for themselves (booked slots, poll answers) is remembered.
 
 mod applications;
 mod appointments;
 mod bills;
 mod cases;
 mod payments;
+mod polls;
+
+pub(crate) use polls::results as poll_results;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
@@ -24,16 +28,20 @@ pub(crate) enum Action {
     AppointmentsSlots,
     AppointmentsBook,
     ApplicationsSubmit,
+    PollsAnswer,
+    PollsMyAnswer,
 }
 
 impl Action {
-    pub(crate) const ALL: [Action; 6] = [
+    pub(crate) const ALL: [Action; 8] = [
         Action::BillsFetch,
         Action::PaymentsControlNumber,
         Action::CasesStatus,
         Action::AppointmentsSlots,
         Action::AppointmentsBook,
         Action::ApplicationsSubmit,
+        Action::PollsAnswer,
+        Action::PollsMyAnswer,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -44,6 +52,8 @@ impl Action {
             Action::AppointmentsSlots => "appointments.slots",
             Action::AppointmentsBook => "appointments.book",
             Action::ApplicationsSubmit => "applications.submit",
+            Action::PollsAnswer => "polls.answer",
+            Action::PollsMyAnswer => "polls.my_answer",
         }
     }
 
@@ -97,12 +107,23 @@ impl Default for Issuer {
     }
 }
 
+/// What citizens took for themselves, which others must not take again: booked slots and
+/// poll answers.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    bookings: appointments::Bookings,
+    pub(crate) ballots: polls::Ballots,
+}
+
 /// What an action may read besides its params.
 pub(crate) struct Context<'a> {
     /// `sw` or `en` (anything else is answered in English).
     pub(crate) language: &'a str,
+    /// The citizen the gateway asks for, as the envelope names them.
+    pub(crate) msisdn: &'a str,
     pub(crate) now: DateTime<Utc>,
     pub(crate) issuer: &'a Issuer,
+    pub(crate) records: &'a Records,
 }
 
 impl Context<'_> {
@@ -129,6 +150,8 @@ pub(crate) fn perform(action: Action, params: &Map<String, Value>, context: &Con
         Action::AppointmentsSlots => appointments::slots(params, context),
         Action::AppointmentsBook => appointments::book(params, context),
         Action::ApplicationsSubmit => applications::submit(params, context),
+        Action::PollsAnswer => polls::answer(params, context),
+        Action::PollsMyAnswer => polls::my_answer(params, context),
     };
     result.unwrap_or_else(|outcome| outcome)
 }
@@ -183,8 +206,10 @@ pub(crate) mod test_support {
         let issuer = Issuer::default();
         let context = Context {
             language,
+            msisdn: "255754123456",
             now: fixed_now(),
             issuer: &issuer,
+            records: &Records::default(),
         };
         perform(action, params.as_object().expect("params object"), &context)
     }

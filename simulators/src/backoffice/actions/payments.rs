@@ -66,8 +66,10 @@ mod tests {
     fn issue(issuer: &Issuer, params: serde_json::Value) -> Outcome {
         let context = Context {
             language: "en",
+            msisdn: "255754123456",
             now: fixed_now(),
             issuer,
+            records: &Default::default(),
         };
         perform(
             Action::PaymentsControlNumber,
