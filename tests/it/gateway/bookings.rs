@@ -182,7 +182,7 @@ async fn one_answer_per_number(format: WireFormat) {
         ]
     );
 
-    let earlier = "Huduma: Ya wastani\nKuzoa taka: Kila siku";
+    let earlier = "Huduma ya taka: Ya wastani\nZizolewe: Kila siku";
     let lost = racer.press("1").await.unwrap();
     assert!(lost.ends && lost.text.starts_with("Ulishatoa maoni yako tarehe"), "{lost:?}");
     assert!(lost.text.contains(earlier), "the counted answer: {lost:?}");
