@@ -340,8 +340,15 @@ async fn a_booked_slot_goes_to_the_first_number_even_against_retries() {
     assert_eq!(simulator.call(&book).await, (StatusCode::OK, booked));
     let again = envelope("tx_s2", "appointments.slots", json!({"office": "Ilala"}));
     let now_listed = parse(&simulator.call(&again).await.1)["data"]["slots"].clone();
-    assert_eq!(now_listed.as_array().unwrap().len(), listed.as_array().unwrap().len() - 1);
-    assert!(!now_listed.as_array().unwrap().iter().any(|s| s["slot_id"] == slot_id));
+    assert_eq!(
+        now_listed.as_array().unwrap().len(),
+        listed.as_array().unwrap().len() - 1
+    );
+    assert!(!now_listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["slot_id"] == slot_id));
 }
 
 #[tokio::test]
@@ -351,8 +358,14 @@ async fn poll_results_count_one_answer_per_number() {
     let vote = envelope("tx_v1", "polls.answer", params.clone());
     let (status, first) = simulator.call(&vote).await;
     assert_eq!(status, StatusCode::OK, "{first}");
-    assert_eq!(simulator.call(&vote).await, (StatusCode::OK, first), "a retry replays");
-    let second = simulator.call(&envelope("tx_v2", "polls.answer", params.clone())).await;
+    assert_eq!(
+        simulator.call(&vote).await,
+        (StatusCode::OK, first),
+        "a retry replays"
+    );
+    let second = simulator
+        .call(&envelope("tx_v2", "polls.answer", params.clone()))
+        .await;
     assert_eq!(parse(&second.1)["status"], "rejected", "{second:?}");
     let other = from("255754000002", envelope("tx_v3", "polls.answer", params));
     assert_eq!(parse(&simulator.call(&other).await.1)["status"], "ok");

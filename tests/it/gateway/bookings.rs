@@ -20,7 +20,10 @@ async fn calls_of(
     format: WireFormat,
     phone: &Phone,
 ) -> Vec<(String, TransactionOutcome, Option<String>)> {
-    let key = session_key(&TelcoId::parse(format.as_str()).unwrap(), phone.session_id());
+    let key = session_key(
+        &TelcoId::parse(format.as_str()).unwrap(),
+        phone.session_id(),
+    );
     transactions_for_session(&gw.running.gateway.db, &key)
         .await
         .unwrap()
@@ -62,7 +65,10 @@ async fn a_slot_taken_in_between(format: WireFormat) {
     let root = first.dial("*152*00#").await.unwrap();
     assert!(root.text.contains("3. Miadi NIDA"), "{root:?}");
     let offices = first.press("3").await.unwrap();
-    assert!(offices.text.starts_with("Miadi NIDA. Chagua ofisi:"), "{offices:?}");
+    assert!(
+        offices.text.starts_with("Miadi NIDA. Chagua ofisi:"),
+        "{offices:?}"
+    );
     let list = first.press("1").await.unwrap();
     let listed = every_time_listed(&mut first, list, heading).await;
     assert!(listed.len() >= 6, "{listed:?}");
@@ -77,7 +83,10 @@ async fn a_slot_taken_in_between(format: WireFormat) {
     second.dial("*152*00*3*1#").await.unwrap();
     let booked = second.press("1").await.unwrap();
     assert!(
-        booked.ends && booked.text.contains(&format!("imethibitishwa: {}, NIDA Ilala", listed[0])),
+        booked.ends
+            && booked
+                .text
+                .contains(&format!("imethibitishwa: {}, NIDA Ilala", listed[0])),
         "{booked:?}"
     );
 
@@ -93,7 +102,10 @@ async fn a_slot_taken_in_between(format: WireFormat) {
 
     let mine = first.press("1").await.unwrap();
     assert!(
-        mine.ends && mine.text.contains(&format!("imethibitishwa: {}, NIDA Ilala", listed[1])),
+        mine.ends
+            && mine
+                .text
+                .contains(&format!("imethibitishwa: {}, NIDA Ilala", listed[1])),
         "{mine:?}"
     );
     assert!(mine.text.contains("Beba cheti cha kuzaliwa"), "{mine:?}");
@@ -144,7 +156,9 @@ async fn at_the_last_question(phone: &mut Phone, service: &str) {
     assert!(root.text.contains("5. Maoni - Kinondoni"), "{root:?}");
     let first = phone.press("5").await.unwrap();
     assert!(
-        first.text.starts_with("Manispaa ya Kinondoni: maoni kuhusu taka."),
+        first
+            .text
+            .starts_with("Manispaa ya Kinondoni: maoni kuhusu taka."),
         "{first:?}"
     );
     let last = phone.press(service).await.unwrap();
@@ -164,7 +178,10 @@ async fn one_answer_per_number(format: WireFormat) {
 
     let thanks = phone.press("3").await.unwrap();
     assert!(
-        thanks.ends && thanks.text.contains("Asante! Manispaa ya Kinondoni imepokea maoni yako"),
+        thanks.ends
+            && thanks
+                .text
+                .contains("Asante! Manispaa ya Kinondoni imepokea maoni yako"),
         "{thanks:?}"
     );
     assert!(thanks.text.contains("MN000001"), "{thanks:?}");
@@ -184,7 +201,10 @@ async fn one_answer_per_number(format: WireFormat) {
 
     let earlier = "Huduma ya taka: Ya wastani\nZizolewe: Kila siku";
     let lost = racer.press("1").await.unwrap();
-    assert!(lost.ends && lost.text.starts_with("Ulishatoa maoni yako tarehe"), "{lost:?}");
+    assert!(
+        lost.ends && lost.text.starts_with("Ulishatoa maoni yako tarehe"),
+        "{lost:?}"
+    );
     assert!(lost.text.contains(earlier), "the counted answer: {lost:?}");
     let mut again = gw.phone(format, &number);
     again.dial("*152*00#").await.unwrap();
@@ -200,7 +220,10 @@ async fn one_answer_per_number(format: WireFormat) {
     assert_eq!(tally["respondents"], 2, "{tally}");
     let counts = |q: usize| -> Vec<u64> {
         let choices = tally["questions"][q]["choices"].as_array().unwrap();
-        choices.iter().map(|c| c["count"].as_u64().unwrap()).collect()
+        choices
+            .iter()
+            .map(|c| c["count"].as_u64().unwrap())
+            .collect()
     };
     assert_eq!(counts(0), [1, 1, 0, 0], "good, fair, poor, none: {tally}");
     assert_eq!(counts(1), [1, 0, 1], "weekly, twice, daily: {tally}");

@@ -269,7 +269,9 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     );
     let first = screen(w.resume(&mut s, ok(slots(12))));
     assert!(
-        first.starts_with("Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00\n2. Jumanne 24/11 08:30"),
+        first.starts_with(
+            "Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00\n2. Jumanne 24/11 08:30"
+        ),
         "{first}"
     );
     assert!(first.ends_with("98 Zaidi  0 Rudi  00 Mwanzo"), "{first}");
@@ -282,7 +284,9 @@ fn miadi_books_a_slot_from_a_paginated_list() {
         "{pages:#?}"
     );
     assert!(
-        pages.iter().all(|p| p.starts_with("Ofisi ya Ilala. Chagua muda:\n")),
+        pages
+            .iter()
+            .all(|p| p.starts_with("Ofisi ya Ilala. Chagua muda:\n")),
         "every page says what the times are for: {pages:#?}"
     );
     assert!(pages.iter().all(|p| p.chars().count() <= 160));

@@ -46,7 +46,10 @@ struct Booking {
 
 impl Bookings {
     fn is_taken(&self, slot_id: &str) -> bool {
-        self.taken.lock().expect("bookings lock").contains_key(slot_id)
+        self.taken
+            .lock()
+            .expect("bookings lock")
+            .contains_key(slot_id)
     }
 }
 
@@ -55,7 +58,9 @@ pub(super) fn slots(params: &Map<String, Value>, context: &Context) -> ActionRes
     let days: Vec<NaiveDate> = match optional_str(params, "date")? {
         Some(text) => vec![NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map_err(|_| rejected(format!("date {text:?} is not YYYY-MM-DD")))?],
-        None => working_days_after(context.today()).take(DAYS_LISTED).collect(),
+        None => working_days_after(context.today())
+            .take(DAYS_LISTED)
+            .collect(),
     };
     let per_day = 2 + seed(office) % 3;
     let bookings = &context.records.bookings;
@@ -95,12 +100,19 @@ pub(super) fn book(params: &Map<String, Value>, context: &Context) -> ActionResu
     let (office, starts_at) =
         parse_slot_id(slot_id).ok_or_else(|| rejected(format!("unknown slot {slot_id:?}")))?;
     // Checking and taking the slot under one lock: two numbers racing for it get one booking.
-    let mut taken = context.records.bookings.taken.lock().expect("bookings lock");
+    let mut taken = context
+        .records
+        .bookings
+        .taken
+        .lock()
+        .expect("bookings lock");
     if let Some(booking) = taken.get(slot_id) {
         return if booking.msisdn == context.msisdn {
             Ok(Outcome::Ok(booking.answer.clone()))
         } else {
-            Err(rejected(format!("slot {slot_id} was just booked by someone else")))
+            Err(rejected(format!(
+                "slot {slot_id} was just booked by someone else"
+            )))
         };
     }
     let number = context

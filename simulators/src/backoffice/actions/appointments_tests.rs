@@ -47,7 +47,11 @@ impl Office {
     }
 
     fn book(&self, msisdn: &str, slot_id: &str) -> Outcome {
-        self.ask(msisdn, Action::AppointmentsBook, json!({ "slot_id": slot_id }))
+        self.ask(
+            msisdn,
+            Action::AppointmentsBook,
+            json!({ "slot_id": slot_id }),
+        )
     }
 }
 
@@ -57,7 +61,11 @@ fn offices_get_2_to_4_slots_a_day_over_the_next_3_working_days() {
     let mut per_day = HashSet::new();
     for name in (0..100).map(|n| format!("Office {n}")) {
         let data = office.slots(json!({ "office": name }));
-        assert_eq!(data, office.slots(json!({ "office": name })), "deterministic");
+        assert_eq!(
+            data,
+            office.slots(json!({ "office": name })),
+            "deterministic"
+        );
         // fixed_now is Monday 2 June 2025.
         assert_eq!(
             data["dates"],
@@ -96,7 +104,10 @@ fn slots_skip_weekends_and_honour_a_given_date() {
     let dated = office.slots(json!({ "office": "Ilala", "date": "2025-07-01" }));
     assert_eq!(dated["dates"], json!(["2025-07-01"]));
     assert_eq!(dated["slots"][0]["slot_id"], "SL-Ilala-20250701-0800");
-    for params in [json!({ "office": "Ilala", "date": "01/07/2025" }), json!({})] {
+    for params in [
+        json!({ "office": "Ilala", "date": "01/07/2025" }),
+        json!({}),
+    ] {
         let outcome = office.ask("255754000001", Action::AppointmentsSlots, params.clone());
         assert!(matches!(outcome, Outcome::Rejected(_)), "{params}");
     }
@@ -113,7 +124,10 @@ fn a_booked_slot_is_taken_from_everyone_else() {
         panic!("a second number must not book a taken slot");
     };
     assert!(message.contains("just booked"), "{message}");
-    assert!(!office.slot_ids("Ilala").contains(wanted), "no longer offered");
+    assert!(
+        !office.slot_ids("Ilala").contains(wanted),
+        "no longer offered"
+    );
     assert_eq!(office.slot_ids("Ilala").len(), listed.len() - 1);
     // The holder asking again (a new dialogue after a lost screen) gets the same booking.
     assert_eq!(ok_data(office.book("255754000001", wanted)), first);

@@ -64,10 +64,34 @@ const POLLS: &[Poll] = &[Poll {
                 sw: "Huduma ya kuzoa taka mtaani kwako ikoje?",
             },
             choices: &[
-                ("good", Texts { en: "Good", sw: "Nzuri" }),
-                ("fair", Texts { en: "Fair", sw: "Ya wastani" }),
-                ("poor", Texts { en: "Poor", sw: "Mbaya" }),
-                ("none", Texts { en: "There is none", sw: "Hakuna huduma" }),
+                (
+                    "good",
+                    Texts {
+                        en: "Good",
+                        sw: "Nzuri",
+                    },
+                ),
+                (
+                    "fair",
+                    Texts {
+                        en: "Fair",
+                        sw: "Ya wastani",
+                    },
+                ),
+                (
+                    "poor",
+                    Texts {
+                        en: "Poor",
+                        sw: "Mbaya",
+                    },
+                ),
+                (
+                    "none",
+                    Texts {
+                        en: "There is none",
+                        sw: "Hakuna huduma",
+                    },
+                ),
             ],
         },
         Question {
@@ -77,9 +101,27 @@ const POLLS: &[Poll] = &[Poll {
                 sw: "Taka zizolewe mara ngapi?",
             },
             choices: &[
-                ("weekly", Texts { en: "Once a week", sw: "Mara moja kwa wiki" }),
-                ("twice", Texts { en: "Twice a week", sw: "Mara mbili kwa wiki" }),
-                ("daily", Texts { en: "Every day", sw: "Kila siku" }),
+                (
+                    "weekly",
+                    Texts {
+                        en: "Once a week",
+                        sw: "Mara moja kwa wiki",
+                    },
+                ),
+                (
+                    "twice",
+                    Texts {
+                        en: "Twice a week",
+                        sw: "Mara mbili kwa wiki",
+                    },
+                ),
+                (
+                    "daily",
+                    Texts {
+                        en: "Every day",
+                        sw: "Kila siku",
+                    },
+                ),
             ],
         },
     ],
@@ -112,7 +154,10 @@ pub(super) fn answer(params: &Map<String, Value>, context: &Context) -> ActionRe
         .keys()
         .find(|name| *name != "poll_id" && !poll.questions.iter().any(|q| q.id == *name))
     {
-        return Err(rejected(format!("poll {} has no question {unknown:?}", poll.id)));
+        return Err(rejected(format!(
+            "poll {} has no question {unknown:?}",
+            poll.id
+        )));
     }
     let choices = poll
         .questions
@@ -143,7 +188,11 @@ pub(super) fn answer(params: &Map<String, Value>, context: &Context) -> ActionRe
         )));
     }
     if tally.counts.is_empty() {
-        tally.counts = poll.questions.iter().map(|q| vec![0; q.choices.len()]).collect();
+        tally.counts = poll
+            .questions
+            .iter()
+            .map(|q| vec![0; q.choices.len()])
+            .collect();
     }
     for (question, choice) in choices.iter().enumerate() {
         tally.counts[question][*choice] += 1;
@@ -161,7 +210,10 @@ pub(super) fn answer(params: &Map<String, Value>, context: &Context) -> ActionRe
 pub(super) fn my_answer(params: &Map<String, Value>, context: &Context) -> ActionResult {
     let poll = find_poll(required_str(params, "poll_id")?)?;
     let polls = context.records.ballots.polls.lock().expect("ballots lock");
-    match polls.get(poll.id).and_then(|t| t.by_number.get(context.msisdn)) {
+    match polls
+        .get(poll.id)
+        .and_then(|t| t.by_number.get(context.msisdn))
+    {
         Some(ballot) => Ok(Outcome::Ok(ballot_json(poll, ballot, context.swahili()))),
         None => Err(Outcome::NotFound(format!(
             "this number has not answered poll {}",

@@ -108,7 +108,10 @@ fn results_name_every_choice_in_the_language_asked() {
         results(&Records::default().ballots, POLL, "en").unwrap()["respondents"],
         0
     );
-    assert_eq!(results(&council.records.ballots, "no-such-poll", "en"), None);
+    assert_eq!(
+        results(&council.records.ballots, "no-such-poll", "en"),
+        None
+    );
 }
 
 #[test]
@@ -122,7 +125,10 @@ fn malformed_answers_are_rejected_and_count_nothing() {
         json!({ "service": "good", "frequency": "daily" }),
     ] {
         let outcome = council.ask("255754000001", "en", Action::PollsAnswer, params.clone());
-        assert!(matches!(outcome, Outcome::Rejected(_)), "{params}: {outcome:?}");
+        assert!(
+            matches!(outcome, Outcome::Rejected(_)),
+            "{params}: {outcome:?}"
+        );
     }
     assert_eq!(council.counts(), [vec![0, 0, 0, 0], vec![0, 0, 0]]);
     // Still free to answer properly.
