@@ -44,15 +44,6 @@ struct Booking {
     answer: Value,
 }
 
-impl Bookings {
-    fn is_taken(&self, slot_id: &str) -> bool {
-        self.taken
-            .lock()
-            .expect("bookings lock")
-            .contains_key(slot_id)
-    }
-}
-
 pub(super) fn slots(params: &Map<String, Value>, context: &Context) -> ActionResult {
     let office = parse_office(required_str(params, "office")?)?;
     let days: Vec<NaiveDate> = match optional_str(params, "date")? {
@@ -63,7 +54,12 @@ pub(super) fn slots(params: &Map<String, Value>, context: &Context) -> ActionRes
             .collect(),
     };
     let per_day = 2 + seed(office) % 3;
-    let bookings = &context.records.bookings;
+    let taken = context
+        .records
+        .bookings
+        .taken
+        .lock()
+        .expect("bookings lock");
     let slots: Vec<Value> = days
         .iter()
         .filter(|day| is_working_day(**day))
@@ -78,7 +74,7 @@ pub(super) fn slots(params: &Map<String, Value>, context: &Context) -> ActionRes
                 (slot_id, local_time(*day, time))
             })
         })
-        .filter(|(slot_id, _)| !bookings.is_taken(slot_id))
+        .filter(|(slot_id, _)| !taken.contains_key(slot_id))
         .map(|(slot_id, starts_at)| {
             json!({ "slot_id": slot_id, "starts_at": rfc3339(starts_at), "office": office })
         })
