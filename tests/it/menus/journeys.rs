@@ -303,6 +303,28 @@ fn miadi_books_a_slot_from_a_paginated_list() {
 }
 
 #[test]
+fn an_invalid_choice_on_a_full_page_keeps_its_options_and_keys() {
+    let set = demo_menus();
+    // Room for the five times on one page, not for the notice above them as well.
+    let w = Walker::new(&set, 170);
+    let mut s = session();
+    call(walk(&w, &mut s, &["3", "1"]));
+    let list = screen(w.resume(&mut s, ok(slots(5))));
+    assert!(
+        list.starts_with("Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00")
+            && !list.contains("98"),
+        "{list}"
+    );
+    let again = screen(w.input(&mut s, "98"));
+    assert_eq!(
+        again,
+        list.replace("Ofisi ya Ilala. Chagua muda:", "Chaguo si sahihi."),
+        "the notice takes the heading's place; no page 2 is promised that 98 cannot show"
+    );
+    assert!(again.contains("5. Jumanne 24/11 10:00"), "{again}");
+}
+
+#[test]
 fn miadi_with_no_free_slots_goes_to_its_empty_state() {
     let set = demo_menus();
     let w = Walker::new(&set, 160);
