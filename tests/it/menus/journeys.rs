@@ -28,7 +28,7 @@ fn maji_control_number_in_four_inputs_after_dial() {
     let mut s = session();
     assert_eq!(
         screen(w.enter(&mut s)),
-        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi NIDA\n5. Maoni - Kinondoni\n6. English"
+        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi (NIDA)\n5. Maoni (Kinondoni)\n6. English"
     );
     assert_eq!(
         screen(w.input(&mut s, "1")),
@@ -126,7 +126,7 @@ fn invalid_choice_is_said_above_the_same_screen() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["9"])),
-        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi NIDA\n5. Maoni - Kinondoni\n6. English"
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi (NIDA)\n5. Maoni (Kinondoni)\n6. English"
     );
     assert_eq!(s.location, Location::Root);
     s.language = Language::ENGLISH;
@@ -188,7 +188,7 @@ fn language_switch_from_the_root_menu() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["6"])),
-        "Government services\n1. Water\n2. Application status\n3. NIDA appointments\n5. Kinondoni poll\n6. Kiswahili"
+        "Government services\n1. Water\n2. Application status\n3. Appointments (NIDA)\n5. Consultation (Kinondoni)\n6. Kiswahili"
     );
     assert_eq!(s.language, Language::ENGLISH);
     assert!(screen(w.input(&mut s, "2")).starts_with("Enter your application number"));
