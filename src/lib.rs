@@ -16,6 +16,7 @@
 //!   group-commits records and never drops one.
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
+//! - [`phone`]: the phone in the browser at `/phone`, and previews of unpublished menus.
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
 //! - [`telemetry`]: logs with masked phone numbers, and Prometheus metrics.
 #![forbid(unsafe_code)]
@@ -33,6 +34,7 @@ pub mod ids;
 pub mod language;
 pub mod menus;
 pub mod msisdn;
+pub mod phone;
 pub mod sessions;
 pub mod telcos;
 pub mod telemetry;

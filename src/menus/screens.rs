@@ -4,10 +4,9 @@
 use super::model::{Kind, Menu, Text};
 use super::phrases::{self, Phrase};
 use super::render::{paginate, Screen};
-use super::set::MenuSet;
 use super::template::{Path, Scope};
 use super::walk::{Here, Step, Walker, MAX_REDIRECTS};
-use super::MAX_OPTIONS;
+use super::{LANGUAGE_KEY, MAX_OPTIONS};
 use crate::language::Language;
 use crate::sessions::Session;
 use serde_json::Value;
@@ -28,7 +27,7 @@ impl<'a> Walker<'a> {
             View::Screen(screen, language) => (screen, language),
             View::Call(step) => return step,
             View::Redirect(menu, state) if redirects < MAX_REDIRECTS => {
-                return self.go_from(s, menu, state, false, redirects + 1)
+                return self.go_from(s, menu, state, false, redirects + 1, None)
             }
             View::Redirect(..) | View::Lost => return self.lost(s),
         };
@@ -153,7 +152,7 @@ impl<'a> Walker<'a> {
         View::Screen(screen, language)
     }
 
-    /// The shared root menu: every service at its position, then the other language.
+    /// The shared root menu: every service at its position, then the other language, always last.
     fn root_screen(&self, s: &Session, back: bool, home: bool) -> Screen {
         let services = self.menus.services_by_position();
         let mut options: Vec<String> = services
@@ -161,8 +160,7 @@ impl<'a> Walker<'a> {
             .map(|m| format!("{}. {}", m.position(), m.title(s.language)))
             .collect();
         options.push(format!(
-            "{}. {}",
-            language_option(self.menus),
+            "{LANGUAGE_KEY}. {}",
             phrases::text(s.language, Phrase::OtherLanguage)
         ));
         let heading = phrases::text(s.language, Phrase::RootHeading).to_string();
@@ -183,14 +181,6 @@ impl<'a> Walker<'a> {
             _ => false,
         }
     }
-}
-
-/// The root menu's language choice comes right after the last service.
-pub(super) fn language_option(menus: &MenuSet) -> u8 {
-    menus
-        .services_by_position()
-        .last()
-        .map_or(1, |m| m.position() + 1)
 }
 
 pub(super) fn list_items(s: &Session, items: &Path) -> Vec<Value> {

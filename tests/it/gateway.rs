@@ -6,6 +6,7 @@ mod aggregator;
 mod bookings;
 mod breaker;
 mod callbacks;
+mod directory;
 mod durability;
 mod exactly_once;
 mod faults;

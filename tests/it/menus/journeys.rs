@@ -28,7 +28,7 @@ fn maji_control_number_in_four_inputs_after_dial() {
     let mut s = session();
     assert_eq!(
         screen(w.enter(&mut s)),
-        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi (NIDA)\n5. Maoni (Kinondoni)\n6. English"
+        "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
     );
     assert_eq!(
         screen(w.input(&mut s, "1")),
@@ -67,13 +67,13 @@ fn maji_control_number_in_four_inputs_after_dial() {
 }
 
 #[test]
-fn maji_in_english_and_pay_bill_reuses_the_flow() {
+fn maji_in_english() {
     let set = demo_menus();
     let w = Walker::new(&set, 160);
     let mut s = session();
     s.language = Language::ENGLISH;
     assert_eq!(
-        screen(walk(&w, &mut s, &["1", "2"])),
+        screen(walk(&w, &mut s, &["1", "1"])),
         "Enter your account number (8 digits):\n0 Back  00 Home"
     );
     call(w.input(&mut s, "12345678"));
@@ -90,10 +90,14 @@ fn maji_outcomes_other_than_ok() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     call(walk(&w, &mut s, &["1", "1", "01234567"]));
+    // A wrong account asks again, saying why, and Back still leads to the service's menu.
     assert_eq!(
-        end(w.resume(&mut s, ActionOutcome::NotFound)),
-        "Akaunti haipo: hatukupata akaunti 01234567. Hakikisha namba kwenye bili yako na ujaribu tena."
+        screen(w.resume(&mut s, ActionOutcome::NotFound)),
+        "Hatukupata akaunti 01234567. Hakikisha namba kwenye bili yako.\nIngiza namba ya akaunti (tarakimu 8):\n0 Rudi  00 Mwanzo"
     );
+    assert_eq!(call(w.input(&mut s, "12345678")).2["account"], "12345678");
+    w.resume(&mut s, ActionOutcome::NotFound);
+    assert!(screen(w.input(&mut s, "0")).starts_with("Maji - DAWASA"));
     for outcome in [ActionOutcome::Failed, ActionOutcome::Rejected] {
         let mut s = session();
         call(walk(&w, &mut s, &["1", "1", "12345678"]));
@@ -125,8 +129,8 @@ fn invalid_choice_is_said_above_the_same_screen() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     assert_eq!(
-        screen(walk(&w, &mut s, &["9"])),
-        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi (NIDA)\n5. Maoni (Kinondoni)\n6. English"
+        screen(walk(&w, &mut s, &["7"])),
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
     );
     assert_eq!(s.location, Location::Root);
     s.language = Language::ENGLISH;
@@ -187,13 +191,13 @@ fn language_switch_from_the_root_menu() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     assert_eq!(
-        screen(walk(&w, &mut s, &["6"])),
-        "Government services\n1. Water\n2. Application status\n3. Appointments (NIDA)\n5. Consultation (Kinondoni)\n6. Kiswahili"
+        screen(walk(&w, &mut s, &["9"])),
+        "Government services\n1. Water (DAWASA)\n2. Certificates (RITA)\n3. Appointments (NIDA)\n4. Property tax (Ilala)\n5. Consultation (Kinondoni)\n9. Kiswahili"
     );
     assert_eq!(s.language, Language::ENGLISH);
-    assert!(screen(w.input(&mut s, "2")).starts_with("Enter your application number"));
+    assert!(screen(w.input(&mut s, "2")).starts_with("RITA - Birth and death certificates"));
     let mut s = session();
-    assert!(screen(walk(&w, &mut s, &["6", "6"])).starts_with("Huduma za Serikali"));
+    assert!(screen(walk(&w, &mut s, &["9", "9"])).starts_with("Huduma za Serikali"));
     assert_eq!(s.language, Language::SWAHILI);
 }
 
@@ -223,24 +227,26 @@ fn a_service_dialled_by_its_own_code_is_home() {
 }
 
 #[test]
-fn kesi_shows_the_case_status() {
+fn kesi_shows_the_case_status_with_one_number_format() {
     let set = demo_menus();
     let w = Walker::new(&set, 182);
     let mut s = session();
+    let prompt = "Ingiza namba ya ombi (tarakimu 9, iko kwenye risiti):\n0 Rudi  00 Mwanzo";
+    assert_eq!(screen(walk(&w, &mut s, &["2", "2"])), prompt);
     assert_eq!(
-        screen(walk(&w, &mut s, &["2"])),
-        "Ingiza namba ya ombi lako (tarakimu tu):\n0 Rudi  00 Mwanzo"
+        screen(w.input(&mut s, "CS123")),
+        format!("Namba si sahihi. Namba ya ombi ina tarakimu 9, mfano 250417615.\n{prompt}")
     );
-    let (agency, action, params) = call(w.input(&mut s, "1234567"));
+    let (agency, action, params) = call(w.input(&mut s, "250417623"));
     assert_eq!(
         (agency.as_str(), action.as_str(), params["case_id"].as_str()),
-        ("rita", "cases.status", "1234567")
+        ("rita", "cases.status", "250417623")
     );
-    let data = json!({ "case_id": "CS1234567", "status": "IN_REVIEW", "status_text": "Ombi lako linashughulikiwa.",
-                       "updated_at": "2026-11-20T10:15:00+03:00" });
+    let data = json!({ "case_id": "250417623", "status": "IN_REVIEW", "decision": null,
+                       "status_text": "Linashughulikiwa na afisa.", "updated_at": "2026-11-20T10:15:00+03:00" });
     assert_eq!(
         end(w.resume(&mut s, ok(data))),
-        "Ombi CS1234567: Ombi lako linashughulikiwa.\nLimesasishwa 20/11/2026 10:15."
+        "RITA, ombi 250417623:\nLinashughulikiwa na afisa.\nLimesasishwa 20/11/2026 10:15."
     );
 }
 

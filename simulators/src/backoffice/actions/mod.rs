@@ -1,16 +1,19 @@
 //! The standard actions of the back-office contract, as pure functions of the request's
 //! params, its language and the current time, plus the identifier sequences they draw from.
 //!
-//! Everything a test may want to predict is derived from the input (see each action's docs);
-//! only issued identifiers (control numbers, booking references, case ids) come from sequences,
-//! and only what citizens took for themselves (booked slots, poll answers) is remembered.
+//! Everything a test may want to predict is derived from the input (see each action's docs),
+//! control numbers included (one bill, one number); only issued identifiers (booking
+//! references, case ids) come from sequences, and only what citizens took for themselves
+//! (booked slots, poll answers) is remembered.
 
 mod applications;
 mod appointments;
 mod bills;
 mod cases;
+mod control_numbers;
 mod payments;
 mod polls;
+mod property_tax;
 
 pub(crate) use polls::results as poll_results;
 
@@ -28,18 +31,22 @@ pub(crate) enum Action {
     AppointmentsSlots,
     AppointmentsBook,
     ApplicationsSubmit,
+    PaymentsLookup,
+    PropertyTaxFetch,
     PollsAnswer,
     PollsMyAnswer,
 }
 
 impl Action {
-    pub(crate) const ALL: [Action; 8] = [
+    pub(crate) const ALL: [Action; 10] = [
         Action::BillsFetch,
         Action::PaymentsControlNumber,
         Action::CasesStatus,
         Action::AppointmentsSlots,
         Action::AppointmentsBook,
         Action::ApplicationsSubmit,
+        Action::PaymentsLookup,
+        Action::PropertyTaxFetch,
         Action::PollsAnswer,
         Action::PollsMyAnswer,
     ];
@@ -52,6 +59,8 @@ impl Action {
             Action::AppointmentsSlots => "appointments.slots",
             Action::AppointmentsBook => "appointments.book",
             Action::ApplicationsSubmit => "applications.submit",
+            Action::PaymentsLookup => "payments.lookup",
+            Action::PropertyTaxFetch => "property_tax.fetch",
             Action::PollsAnswer => "polls.answer",
             Action::PollsMyAnswer => "polls.my_answer",
         }
@@ -89,20 +98,18 @@ impl Outcome {
 /// Sequences for the identifiers the back office issues; keyed randomly per instance.
 #[derive(Debug)]
 pub(crate) struct Issuer {
-    /// 10 digits, after the `99` prefix.
-    control_numbers: Sequence,
     /// 8 Crockford base-32 characters, after `BK`.
     booking_refs: Sequence,
-    /// 8 digits, between `CS` and a final `1`.
+    /// 7 digits, before a `1` and a check digit.
     case_numbers: Sequence,
 }
 
 impl Default for Issuer {
     fn default() -> Self {
         Issuer {
-            control_numbers: Sequence::random(100_000),
             booking_refs: Sequence::random(32 * 32 * 32 * 32),
-            case_numbers: Sequence::random(10_000),
+            // 3162² is just under 10⁷: every number fits 7 digits.
+            case_numbers: Sequence::random(3_162),
         }
     }
 }
@@ -150,6 +157,8 @@ pub(crate) fn perform(action: Action, params: &Map<String, Value>, context: &Con
         Action::AppointmentsSlots => appointments::slots(params, context),
         Action::AppointmentsBook => appointments::book(params, context),
         Action::ApplicationsSubmit => applications::submit(params, context),
+        Action::PaymentsLookup => payments::lookup(params, context),
+        Action::PropertyTaxFetch => property_tax::fetch(params, context),
         Action::PollsAnswer => polls::answer(params, context),
         Action::PollsMyAnswer => polls::my_answer(params, context),
     };
