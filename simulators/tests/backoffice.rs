@@ -316,3 +316,79 @@ async fn works_nested_under_the_gateways_path() {
         1
     );
 }
+
+/// `envelope` from another citizen.
+fn from(msisdn: &str, mut envelope: Value) -> Value {
+    envelope["msisdn"] = json!(msisdn);
+    envelope
+}
+
+#[tokio::test]
+async fn a_booked_slot_goes_to_the_first_number_even_against_retries() {
+    let simulator = Simulator::signed().await;
+    let slots = envelope("tx_s1", "appointments.slots", json!({"office": "Ilala"}));
+    let listed = parse(&simulator.call(&slots).await.1)["data"]["slots"].clone();
+    let slot_id = listed[0]["slot_id"].clone();
+
+    let book = envelope("tx_k1", "appointments.book", json!({"slot_id": slot_id}));
+    let (status, booked) = simulator.call(&book).await;
+    assert_eq!(status, StatusCode::OK, "{booked}");
+    let rival = from(
+        "255754000002",
+        envelope("tx_k2", "appointments.book", json!({"slot_id": slot_id})),
+    );
+    let (status, refused) = simulator.call(&rival).await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(parse(&refused)["status"], "rejected", "{refused}");
+    // The first booking's retry still gets its booking, and the slot is offered to no one.
+    assert_eq!(simulator.call(&book).await, (StatusCode::OK, booked));
+    let again = envelope("tx_s2", "appointments.slots", json!({"office": "Ilala"}));
+    let now_listed = parse(&simulator.call(&again).await.1)["data"]["slots"].clone();
+    assert_eq!(
+        now_listed.as_array().unwrap().len(),
+        listed.as_array().unwrap().len() - 1
+    );
+    assert!(!now_listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["slot_id"] == slot_id));
+}
+
+#[tokio::test]
+async fn poll_results_count_one_answer_per_number() {
+    let simulator = Simulator::signed().await;
+    let params = json!({"poll_id": "kinondoni-taka-2026", "service": "fair", "frequency": "daily"});
+    let vote = envelope("tx_v1", "polls.answer", params.clone());
+    let (status, first) = simulator.call(&vote).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(
+        simulator.call(&vote).await,
+        (StatusCode::OK, first),
+        "a retry replays"
+    );
+    let second = simulator
+        .call(&envelope("tx_v2", "polls.answer", params.clone()))
+        .await;
+    assert_eq!(parse(&second.1)["status"], "rejected", "{second:?}");
+    let other = from("255754000002", envelope("tx_v3", "polls.answer", params));
+    assert_eq!(parse(&simulator.call(&other).await.1)["status"], "ok");
+
+    let results = |path: &str| {
+        let request = simulator.client.get(format!("{}{path}", simulator.url));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, tally) = results("/polls/kinondoni-taka-2026/results?language=sw").await;
+    assert_eq!(status, StatusCode::OK, "{tally}");
+    assert_eq!(tally["respondents"], 2);
+    assert_eq!(
+        tally["questions"][0]["choices"][1],
+        json!({"id": "fair", "label": "Ya wastani", "count": 2})
+    );
+    let (status, unknown) = results("/polls/no-such-poll/results").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert_eq!(unknown["error"], "unknown_poll");
+}

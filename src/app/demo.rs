@@ -23,6 +23,7 @@ const DEMO_AGENCIES: &[(&str, &str)] = &[
     ("rita", "Registration, Insolvency and Trusteeship Agency"),
     ("nida", "National Identification Authority"),
     ("ilala", "Ilala City Council"),
+    ("kinondoni", "Kinondoni Municipal Council"),
 ];
 
 pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {

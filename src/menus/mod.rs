@@ -43,7 +43,8 @@
 //!   problem of every file, sorted by file and line).
 //! - `registered`: the [`RegisteredAgencies`] menus are checked against.
 //! - `set`: [`Menu::parse`] and [`MenuSet`], every version by service.
-//! - `template`, `format`: `{var.path|filter}` templates, money and dates per language.
+//! - `template`, `format`: `{var.path|filter}` templates; the filters `money` (`45,000.00`),
+//!   `date` (`24/11/2026 09:30`) and `day` (`Jumatatu 07/12 09:00`) per language.
 //! - `input`: what an input state accepts.
 //! - `walk`, `screens`, `render`, `phrases`: the [`Walker`], what each location
 //!   shows, pagination, the engine's own texts.
@@ -69,9 +70,9 @@ mod walk;
 
 pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
+pub(crate) use load::version_of;
 pub use load::MenuCheck;
 pub use model::Menu;
-pub(crate) use load::version_of;
 pub use registered::RegisteredAgencies;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};

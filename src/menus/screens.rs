@@ -35,8 +35,20 @@ impl<'a> Walker<'a> {
         s.page = s.page.min(pages.len().saturating_sub(1) as u16);
         let mut text = pages[s.page as usize].clone();
         if let Some(notice) = notice {
-            if notice.chars().count() + 1 + text.chars().count() <= self.screen_limit {
+            let fits =
+                |body: &str| notice.chars().count() + 1 + body.chars().count() <= self.screen_limit;
+            // A page of options that repeats its heading can give the heading's place to the
+            // notice: the same options and keys stay on the same page.
+            let below_heading = text
+                .strip_prefix(screen.heading.as_str())
+                .and_then(|rest| rest.strip_prefix('\n'))
+                .filter(|rest| {
+                    !screen.options.is_empty() && !screen.heading.is_empty() && fits(rest)
+                });
+            if fits(&text) {
                 text = format!("{notice}\n{text}");
+            } else if let Some(rest) = below_heading {
+                text = format!("{notice}\n{rest}");
             } else {
                 // No room above this page: start the screen again with the notice on top.
                 let heading = format!("{notice}\n{}", screen.heading);

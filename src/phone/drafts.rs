@@ -172,8 +172,12 @@ async fn find(gw: &AppState, service: &ServiceId, version: &str) -> Result<Arc<M
 pub(super) fn preview_menus(gw: &AppState, menu: &Arc<Menu>) -> Result<MenuSet, Refusal> {
     let mut menus = MenuSet::clone(&gw.menus());
     menus.insert(menu.clone()).map_err(|e| problems(vec![e]))?;
-    let registered: crate::menus::RegisteredAgencies =
-        gw.agencies.snapshot().values().map(|a| a.as_ref()).collect();
+    let registered: crate::menus::RegisteredAgencies = gw
+        .agencies
+        .snapshot()
+        .values()
+        .map(|a| a.as_ref())
+        .collect();
     let errors = menu.check_agencies(&registered);
     if errors.is_empty() {
         Ok(menus)

@@ -28,7 +28,7 @@ fn maji_control_number_in_four_inputs_after_dial() {
     let mut s = session();
     assert_eq!(
         screen(w.enter(&mut s)),
-        "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi\n4. Kodi ya majengo (Ilala)\n9. English"
+        "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
     );
     assert_eq!(
         screen(w.input(&mut s, "1")),
@@ -130,7 +130,7 @@ fn invalid_choice_is_said_above_the_same_screen() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["7"])),
-        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi\n4. Kodi ya majengo (Ilala)\n9. English"
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
     );
     assert_eq!(s.location, Location::Root);
     s.language = Language::ENGLISH;
@@ -192,7 +192,7 @@ fn language_switch_from_the_root_menu() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["9"])),
-        "Government services\n1. Water (DAWASA)\n2. Certificates (RITA)\n3. Appointments\n4. Property tax (Ilala)\n9. Kiswahili"
+        "Government services\n1. Water (DAWASA)\n2. Certificates (RITA)\n3. Appointments (NIDA)\n4. Property tax (Ilala)\n5. Consultation (Kinondoni)\n9. Kiswahili"
     );
     assert_eq!(s.language, Language::ENGLISH);
     assert!(screen(w.input(&mut s, "2")).starts_with("RITA - Birth and death certificates"));
@@ -275,7 +275,9 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     );
     let first = screen(w.resume(&mut s, ok(slots(12))));
     assert!(
-        first.starts_with("Ofisi ya Ilala. Chagua muda:\n1. 24/11/2026 08:00\n2. 24/11/2026 08:30"),
+        first.starts_with(
+            "Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00\n2. Jumanne 24/11 08:30"
+        ),
         "{first}"
     );
     assert!(first.ends_with("98 Zaidi  0 Rudi  00 Mwanzo"), "{first}");
@@ -284,8 +286,14 @@ fn miadi_books_a_slot_from_a_paginated_list() {
         pages.push(screen(w.input(&mut s, "98")));
     }
     assert!(
-        pages.last().unwrap().contains("12. 24/11/2026 13:30"),
+        pages.last().unwrap().contains("12. Jumanne 24/11 13:30"),
         "{pages:#?}"
+    );
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.starts_with("Ofisi ya Ilala. Chagua muda:\n")),
+        "every page says what the times are for: {pages:#?}"
     );
     assert!(pages.iter().all(|p| p.chars().count() <= 160));
     let (_, action, params) = call(w.input(&mut s, "12"));
@@ -296,8 +304,30 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     let data = json!({ "booking_ref": "BK7Q2M4XKD", "slot_id": "SL-Ilala-20261124-1330", "starts_at": "2026-11-24T13:30:00+03:00", "office": "Ilala" });
     assert_eq!(
         end(w.resume(&mut s, ok(data))),
-        "Miadi imethibitishwa: 24/11/2026 13:30, ofisi ya NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD. Beba kitambulisho chako."
+        "Miadi imethibitishwa: Jumanne 24/11 13:30, NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD\nBeba cheti cha kuzaliwa na barua ya utambulisho ya Serikali ya Mtaa."
     );
+}
+
+#[test]
+fn an_invalid_choice_on_a_full_page_keeps_its_options_and_keys() {
+    let set = demo_menus();
+    // Room for the five times on one page, not for the notice above them as well.
+    let w = Walker::new(&set, 170);
+    let mut s = session();
+    call(walk(&w, &mut s, &["3", "1"]));
+    let list = screen(w.resume(&mut s, ok(slots(5))));
+    assert!(
+        list.starts_with("Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00")
+            && !list.contains("98"),
+        "{list}"
+    );
+    let again = screen(w.input(&mut s, "98"));
+    assert_eq!(
+        again,
+        list.replace("Ofisi ya Ilala. Chagua muda:", "Chaguo si sahihi."),
+        "the notice takes the heading's place; no page 2 is promised that 98 cannot show"
+    );
+    assert!(again.contains("5. Jumanne 24/11 10:00"), "{again}");
 }
 
 #[test]

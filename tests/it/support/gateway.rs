@@ -120,7 +120,7 @@ pub async fn production_world(mut backoffice: simulator::Settings) -> Production
             .unwrap();
         credentials.insert(id.to_string(), (id.to_string(), secret));
     }
-    for id in ["dawasa", "rita", "nida", "ilala"] {
+    for id in ["dawasa", "rita", "nida", "ilala", "kinondoni"] {
         let agency = Agency {
             id: AgencyId::parse(id).unwrap(),
             name: id.to_uppercase(),

@@ -99,8 +99,10 @@ mod tests {
         let issuer = Issuer::default();
         let context = Context {
             language: "en",
+            msisdn: "255754123456",
             now: fixed_now(),
             issuer: &issuer,
+            records: &Default::default(),
         };
         let params = json!({"service": "passport"});
         let first = ok_data(perform(

@@ -3,7 +3,8 @@
 //!
 //! Everything a test may want to predict is derived from the input (see each action's docs),
 //! control numbers included (one bill, one number); only issued identifiers (booking
-//! references, case ids) come from sequences.
+//! references, case ids) come from sequences, and only what citizens took for themselves
+//! (booked slots, poll answers) is remembered.
 
 mod applications;
 mod appointments;
@@ -11,7 +12,10 @@ mod bills;
 mod cases;
 mod control_numbers;
 mod payments;
+mod polls;
 mod property_tax;
+
+pub(crate) use polls::results as poll_results;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
@@ -29,10 +33,12 @@ pub(crate) enum Action {
     ApplicationsSubmit,
     PaymentsLookup,
     PropertyTaxFetch,
+    PollsAnswer,
+    PollsMyAnswer,
 }
 
 impl Action {
-    pub(crate) const ALL: [Action; 8] = [
+    pub(crate) const ALL: [Action; 10] = [
         Action::BillsFetch,
         Action::PaymentsControlNumber,
         Action::CasesStatus,
@@ -41,6 +47,8 @@ impl Action {
         Action::ApplicationsSubmit,
         Action::PaymentsLookup,
         Action::PropertyTaxFetch,
+        Action::PollsAnswer,
+        Action::PollsMyAnswer,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -53,6 +61,8 @@ impl Action {
             Action::ApplicationsSubmit => "applications.submit",
             Action::PaymentsLookup => "payments.lookup",
             Action::PropertyTaxFetch => "property_tax.fetch",
+            Action::PollsAnswer => "polls.answer",
+            Action::PollsMyAnswer => "polls.my_answer",
         }
     }
 
@@ -104,12 +114,23 @@ impl Default for Issuer {
     }
 }
 
+/// What citizens took for themselves, which others must not take again: booked slots and
+/// poll answers.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    bookings: appointments::Bookings,
+    pub(crate) ballots: polls::Ballots,
+}
+
 /// What an action may read besides its params.
 pub(crate) struct Context<'a> {
     /// `sw` or `en` (anything else is answered in English).
     pub(crate) language: &'a str,
+    /// The citizen the gateway asks for, as the envelope names them.
+    pub(crate) msisdn: &'a str,
     pub(crate) now: DateTime<Utc>,
     pub(crate) issuer: &'a Issuer,
+    pub(crate) records: &'a Records,
 }
 
 impl Context<'_> {
@@ -138,6 +159,8 @@ pub(crate) fn perform(action: Action, params: &Map<String, Value>, context: &Con
         Action::ApplicationsSubmit => applications::submit(params, context),
         Action::PaymentsLookup => payments::lookup(params, context),
         Action::PropertyTaxFetch => property_tax::fetch(params, context),
+        Action::PollsAnswer => polls::answer(params, context),
+        Action::PollsMyAnswer => polls::my_answer(params, context),
     };
     result.unwrap_or_else(|outcome| outcome)
 }
@@ -192,8 +215,10 @@ pub(crate) mod test_support {
         let issuer = Issuer::default();
         let context = Context {
             language,
+            msisdn: "255754123456",
             now: fixed_now(),
             issuer: &issuer,
+            records: &Records::default(),
         };
         perform(action, params.as_object().expect("params object"), &context)
     }
