@@ -171,9 +171,11 @@ async fn record(
             latency_ms = report.latency.as_millis() as u64, "back-office call"
         );
     }
-    metrics::counter!(names::TRANSACTIONS, "action" => call.action.clone(), "outcome" => outcome)
+    // Agencies and their actions are registered, never citizen input: the labels stay few.
+    let agency = call.agency.id.to_string();
+    metrics::counter!(names::TRANSACTIONS, "agency" => agency.clone(), "action" => call.action.clone(), "outcome" => outcome)
         .increment(1);
-    metrics::histogram!(names::BACKOFFICE_SECONDS, "action" => call.action.clone())
+    metrics::histogram!(names::BACKOFFICE_SECONDS, "agency" => agency, "action" => call.action.clone())
         .record(report.latency.as_secs_f64());
     let what = call.transaction.to_string();
     gw.record(Record::Transaction(answered), &what, wait_until)
