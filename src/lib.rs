@@ -15,6 +15,7 @@
 //! - [`db`]: the durable store (Postgres or SQLite), its migrations, and the journal that
 //!   group-commits records and never drops one.
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
+//! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
 //! - [`telemetry`]: logs with masked phone numbers, and Prometheus metrics.
@@ -33,6 +34,7 @@ pub mod ids;
 pub mod language;
 pub mod menus;
 pub mod msisdn;
+pub mod reports;
 pub mod sessions;
 pub mod telcos;
 pub mod telemetry;

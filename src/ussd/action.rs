@@ -15,7 +15,7 @@ use crate::backoffice::store::TransactionRecord;
 use crate::db::journal::Record;
 use crate::ids::{AgencyId, TransactionId};
 use crate::menus::ActionOutcome;
-use crate::sessions::Session;
+use crate::sessions::{Location, Session};
 use crate::telemetry::names;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -62,9 +62,15 @@ pub async fn run(
     let call_budget = gw.background_call_budget();
     let reconcile_at = chrono::Utc::now()
         + chrono::Duration::from_std(call_budget + RECONCILE_MARGIN).unwrap_or_default();
+    // The service whose state makes the call, which is not the dialogue's first service
+    // when the citizen went home and chose another.
+    let service = match &session.location {
+        Location::Service { service, .. } => Some(service.clone()),
+        Location::Root => session.service.clone(),
+    };
     let intent = TransactionRecord::intent(
         &call,
-        session.service.clone(),
+        service,
         Some(session.key.clone()),
         reconcile_at,
     );
