@@ -37,7 +37,10 @@ pub async fn run(config: Config, args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let db = super::admin::connect(&config).await?;
     if let Some(agency) = &agency {
-        if crate::agencies::store::get_agency(&db, agency).await?.is_none() {
+        if crate::agencies::store::get_agency(&db, agency)
+            .await?
+            .is_none()
+        {
             return Ok(usage_error(format!(
                 "--agency: agency {agency} is not registered (`mgov agencies list` shows those that are)"
             )));

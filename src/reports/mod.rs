@@ -238,8 +238,7 @@ impl Dialogues {
             Some(EndReason::Failed) | None => self.failed += n,
             Some(EndReason::Unavailable) => self.unavailable += n,
         }
-        self.abandoned.total = self.abandoned.idle_timeout
-            + self.abandoned.telco_ended
-            + self.abandoned.by_citizen;
+        self.abandoned.total =
+            self.abandoned.idle_timeout + self.abandoned.telco_ended + self.abandoned.by_citizen;
     }
 }

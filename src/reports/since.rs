@@ -61,7 +61,22 @@ mod tests {
             parse_since("2026-11-01T03:00:00+03:00", now),
             Ok(at("2026-11-01T00:00:00Z"))
         );
-        for bad in ["", "d", "7", "7x", "7 d", "-7d", "+7d", "7D", "1.5h", "9999999999999999999d", "99999999999d", "2026-11-01", "2027-01-01T00:00:00Z", "७d"] {
+        for bad in [
+            "",
+            "d",
+            "7",
+            "7x",
+            "7 d",
+            "-7d",
+            "+7d",
+            "7D",
+            "1.5h",
+            "9999999999999999999d",
+            "99999999999d",
+            "2026-11-01",
+            "2027-01-01T00:00:00Z",
+            "७d",
+        ] {
             let err = parse_since(bad, now).unwrap_err().to_string();
             assert!(err.starts_with("--since "), "{bad:?}: {err}");
             assert!(err.contains("7d, 24h or 30m"), "{bad:?}: {err}");

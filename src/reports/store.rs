@@ -126,7 +126,9 @@ pub(super) async fn latency_groups(
                 .fetch(pool);
             let mut groups = Vec::new();
             let mut current: Option<((String, Option<String>, String), Vec<i64>)> = None;
-            while let Some((agency_id, service_id, action, latency)) = rows.try_next().await.op(OP)? {
+            while let Some((agency_id, service_id, action, latency)) =
+                rows.try_next().await.op(OP)?
+            {
                 let key = (agency_id, service_id, action);
                 match &mut current {
                     Some((k, latencies)) if *k == key => latencies.push(latency),
@@ -142,7 +144,9 @@ pub(super) async fn latency_groups(
     }
 }
 
-fn close_group(((agency_id, service_id, action), sorted): ((String, Option<String>, String), Vec<i64>)) -> LatencyGroup {
+fn close_group(
+    ((agency_id, service_id, action), sorted): ((String, Option<String>, String), Vec<i64>),
+) -> LatencyGroup {
     LatencyGroup {
         agency_id,
         service_id,

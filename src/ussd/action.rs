@@ -68,12 +68,7 @@ pub async fn run(
         Location::Service { service, .. } => Some(service.clone()),
         Location::Root => session.service.clone(),
     };
-    let intent = TransactionRecord::intent(
-        &call,
-        service,
-        Some(session.key.clone()),
-        reconcile_at,
-    );
+    let intent = TransactionRecord::intent(&call, service, Some(session.key.clone()), reconcile_at);
     let committed = gw.journal().submit(Record::Intent(intent.clone()));
     match tokio::time::timeout_at(gw.record_deadline(hop_deadline), committed).await {
         Ok(Ok(())) => {}

@@ -88,7 +88,9 @@ impl SessionRecord {
         };
         let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
         let last_state = match &session.location {
-            Location::Service { service, state, .. } if session.service.as_ref() == Some(service) => {
+            Location::Service { service, state, .. }
+                if session.service.as_ref() == Some(service) =>
+            {
                 Some(state.clone())
             }
             _ => None,
