@@ -256,7 +256,7 @@ pub async fn run(
     let elapsed = end.saturating_duration_since(shared.warmup_end);
     let (started, late, dropped) = counters;
     let started = if started == 0 {
-        stats.completed + stats.failed
+        stats.completed + stats.walked_away + stats.failed
     } else {
         started
     };
