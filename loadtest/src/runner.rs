@@ -279,8 +279,7 @@ async fn collect(
 ) -> Stats {
     while let Some(report) = rx.recv().await {
         live.session_done(&report);
-        if let (Some(sink), Ok(recorded), false) =
-            (&completed, &report.outcome, report.walked_away)
+        if let (Some(sink), Ok(recorded), false) = (&completed, &report.outcome, report.walked_away)
         {
             let value = recorded.clone().unwrap_or_default();
             let _ = sink.send((

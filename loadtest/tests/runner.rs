@@ -214,7 +214,12 @@ async fn walking_away_stops_before_the_last_step_and_is_not_completed() {
     let (tx, rx) = std::sync::mpsc::channel();
     let outcome = runner::run(config, water_bill(), Some(tx)).await.unwrap();
     let s = &outcome.stats;
-    assert_eq!((s.completed, s.walked_away, s.failed), (0, 40, 0), "{:?}", s.samples);
+    assert_eq!(
+        (s.completed, s.walked_away, s.failed),
+        (0, 40, 0),
+        "{:?}",
+        s.samples
+    );
     assert_eq!(outcome.started, 40);
     // Five steps: each session plays one to four of them, never the last.
     assert!((40..=160).contains(&s.hops), "{}", s.hops);
