@@ -32,6 +32,9 @@ pub(super) struct TransactionGroup {
     pub n: i64,
 }
 
+/// Agency, service and action: whose calls a latency group holds.
+type ActionKey = (String, Option<String>, String);
+
 /// Latency of the answered calls of one action of one service, in milliseconds.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub(super) struct LatencyGroup {
@@ -125,7 +128,7 @@ pub(super) async fn latency_groups(
                 .build_query_as::<(String, Option<String>, String, i64)>()
                 .fetch(pool);
             let mut groups = Vec::new();
-            let mut current: Option<((String, Option<String>, String), Vec<i64>)> = None;
+            let mut current: Option<(ActionKey, Vec<i64>)> = None;
             while let Some((agency_id, service_id, action, latency)) =
                 rows.try_next().await.op(OP)?
             {
@@ -144,9 +147,7 @@ pub(super) async fn latency_groups(
     }
 }
 
-fn close_group(
-    ((agency_id, service_id, action), sorted): ((String, Option<String>, String), Vec<i64>),
-) -> LatencyGroup {
+fn close_group(((agency_id, service_id, action), sorted): (ActionKey, Vec<i64>)) -> LatencyGroup {
     LatencyGroup {
         agency_id,
         service_id,
