@@ -14,6 +14,7 @@ pub struct ReportArgs {
     /// How far back: a span back from now (7d, 24h, 30m) or an RFC 3339 time.
     #[arg(long, default_value = "7d")]
     since: String,
+    /// `text` for people, `json` for machines.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
 }

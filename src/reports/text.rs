@@ -13,7 +13,7 @@ impl fmt::Display for Report {
         };
         writeln!(
             f,
-            "Report for {whose}, dialogues started {} to {}",
+            "Report for {whose}, {} to {}",
             self.since.format(TIME),
             self.until.format(TIME)
         )?;

@@ -1,6 +1,7 @@
 //! `mgov report` over dialogues played through the gateway, on Postgres (with Redis) and on
 //! SQLite: completed, abandoned at different states by idle expiry, by the telco and by the
-//! citizen, and failed at a back office that does not answer. The library and the binary
+//! citizen, left after going back to the root menu, and failed at a back office that does
+//! not answer. The library and the binary
 //! must say the same, in text and in JSON, and an agency's report holds only its own rows.
 
 mod world;
@@ -58,12 +59,16 @@ async fn play_dialogues(w: &ReportWorld) {
     let sorry = failed.press("123").await.unwrap();
     assert!(sorry.ends && sorry.text.contains("baadaye"), "{sorry:?}");
 
-    // 7. Dialled and left on the root menu.
+    // 7. Dialled and left on the root menu, and 8. left there after going home from Maji.
+    let mut went_home = w.gw.phone(AfricasTalking, &msisdn());
+    went_home.dial("*152*00#").await.unwrap();
+    went_home.press("1").await.unwrap();
+    went_home.press("00").await.unwrap();
     let mut root_only = w.gw.phone(Hubtel, &msisdn());
     root_only.dial("*152*00#").await.unwrap();
 
     let gateway = &w.gw.running.gateway;
-    assert_eq!(gateway.reap_expired_at(now_ms() + 181_000).await, 3);
+    assert_eq!(gateway.reap_expired_at(now_ms() + 181_000).await, 4);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     assert_eq!(gateway.journal().flush(deadline).await, 0, "all recorded");
 }
@@ -73,16 +78,17 @@ fn expected_services() -> Value {
     json!([
         {"agency": "dawasa", "services": [{
             "service": "maji",
-            "dialogues": {"started": 5, "completed": 1, "failed": 0, "unavailable": 0,
-                "abandoned": {"total": 4, "idle_timeout": 2, "telco_ended": 1, "by_citizen": 1}},
+            "dialogues": {"started": 6, "completed": 1, "failed": 0, "unavailable": 0,
+                "abandoned": {"total": 5, "idle_timeout": 3, "telco_ended": 1, "by_citizen": 1}},
             "funnel": [
-                {"state": "home", "reached": 5, "stopped": 2,
+                {"state": "home", "reached": 6, "stopped": 2,
                     "ended": {"abandoned": 1, "user_cancelled": 1}},
                 {"state": "account", "reached": 4, "stopped": 1, "ended": {"abandoned": 1}},
                 {"state": "fetch_bill", "reached": 2, "stopped": 0, "ended": {}},
                 {"state": "show_bill", "reached": 2, "stopped": 1, "ended": {"telco_timeout": 1}},
                 {"state": "control_number", "reached": 1, "stopped": 0, "ended": {}},
                 {"state": "pay_now", "reached": 1, "stopped": 0, "ended": {"completed": 1}},
+                {"state": null, "reached": 0, "stopped": 1, "ended": {"abandoned": 1}},
             ],
             "transactions": [
                 {"action": "bills.fetch", "outcome": "ok", "count": 2},
@@ -159,17 +165,18 @@ async fn report_shows_each_services_dialogues_funnel_and_transactions(backend: B
     let maji_funnel = "\
     Funnel:
       state                     reached  stopped  ended there
-      home                            5        2  abandoned 1, user_cancelled 1
+      home                            6        2  abandoned 1, user_cancelled 1
       account                         4        1  abandoned 1
       fetch_bill                      2        0
       show_bill                       2        1  telco_timeout 1
       control_number                  1        0
       pay_now                         1        0  completed 1
+      (outside the service)           -        1  abandoned 1
     Transactions:
       bills.fetch              ok 2
 ";
-    let maji_dialogues = "  Service maji\n    Dialogues: 5 started, 1 completed, 4 abandoned \
-        (idle timeout 2, telco ended 1, by the citizen 1), 0 failed, 0 unavailable\n";
+    let maji_dialogues = "  Service maji\n    Dialogues: 6 started, 1 completed, 5 abandoned \
+        (idle timeout 3, telco ended 1, by the citizen 1), 0 failed, 0 unavailable\n";
     assert!(text.contains(maji_dialogues), "{text}");
     assert!(text.contains(maji_funnel), "{text}");
     assert!(
