@@ -45,6 +45,9 @@ pub struct Config {
     /// Seed demo agencies and loopback demo telcos, and mount the back-office simulator.
     /// Defaults to on for the embedded default and off otherwise.
     pub demo: Option<bool>,
+    /// Serve the phone in the browser at `/phone`. Defaults to on for the embedded default
+    /// and off otherwise.
+    pub phone_page: Option<bool>,
     pub menus_dir: PathBuf,
     /// The shared USSD code whose root menu lists every service.
     pub root_code: String,
@@ -165,6 +168,7 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "mgov:".into(),
             demo: None,
+            phone_page: None,
             menus_dir: PathBuf::from("menus"),
             root_code: "*152*00#".into(),
             default_country: "255".into(),
@@ -245,6 +249,10 @@ impl Config {
 
     pub fn demo_enabled(&self) -> bool {
         self.demo.unwrap_or(self.is_embedded())
+    }
+
+    pub fn phone_page_enabled(&self) -> bool {
+        self.phone_page.unwrap_or(self.is_embedded())
     }
 
     /// The durable store's URL: Postgres when configured, else the SQLite file.
@@ -376,6 +384,7 @@ mod tests {
         let c = with("").unwrap();
         assert!(c.is_embedded());
         assert!(c.demo_enabled());
+        assert!(c.phone_page_enabled());
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.effective_database_url(), "sqlite:mgov.db");
     }
@@ -458,5 +467,9 @@ mod tests {
         let c = with("database_url = \"postgres://u:hunter2@db/x\"").unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
         assert!(!c.demo_enabled());
+        assert!(
+            !c.phone_page_enabled(),
+            "the phone page is served there only when enabled"
+        );
     }
 }

@@ -17,6 +17,7 @@
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
 //! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
+//! - [`phone`]: the phone in the browser at `/phone`, and previews of unpublished menus.
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
 //! - [`telemetry`]: logs with masked phone numbers, and Prometheus metrics.
 #![forbid(unsafe_code)]
@@ -34,6 +35,7 @@ pub mod ids;
 pub mod language;
 pub mod menus;
 pub mod msisdn;
+pub mod phone;
 pub mod reports;
 pub mod sessions;
 pub mod telcos;

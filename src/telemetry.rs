@@ -35,9 +35,13 @@ pub mod names {
 /// Starts structured logging (`RUST_LOG` filters, default `info`); `json` for log shippers.
 pub fn init_logging(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only for a person at a terminal: a log file or a shipper gets plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(colour);
     let result = if format == "json" {
         builder.json().try_init()
     } else {

@@ -211,7 +211,7 @@ async fn failure_rate_one_always_answers_500() {
 }
 
 #[tokio::test]
-async fn control_numbers_are_unique_and_repeat_for_a_repeated_request_id() {
+async fn a_bill_keeps_its_control_number_whatever_the_request_id() {
     let simulator = Simulator::signed().await;
     let params = json!({"bill_id": "BL12345678", "amount": "53000.00"});
     let first = envelope("tx_a", "payments.control_number", params.clone());
@@ -234,7 +234,11 @@ async fn control_numbers_are_unique_and_repeat_for_a_repeated_request_id() {
     let second = envelope("tx_b", "payments.control_number", params);
     let (status, second_body) = simulator.call(&second).await;
     assert_eq!(status, StatusCode::OK, "{second_body}");
-    assert_ne!(parse(&second_body)["data"]["control_number"], number);
+    assert_eq!(
+        parse(&second_body)["data"]["control_number"],
+        number,
+        "one unpaid bill has one control number"
+    );
 
     let stats = simulator.stats().await;
     assert_eq!(stats["answered"]["payments.control_number"], 3);
@@ -281,7 +285,7 @@ async fn bookings_and_submissions_are_idempotent_too() {
     assert_eq!(reply["data"]["status"], "RECEIVED");
     assert_eq!(
         reply["data"]["status_text"],
-        "Ombi lako limepokelewa na linasubiri kukaguliwa."
+        "Limepokelewa, linasubiri kukaguliwa."
     );
 }
 
@@ -297,7 +301,7 @@ async fn works_nested_under_the_gateways_path() {
     let client = reqwest::Client::new();
     let base = format!("http://{address}/simulators/backoffice");
 
-    let request = envelope("tx_1", "cases.status", json!({"case_id": "CS1003"}));
+    let request = envelope("tx_1", "cases.status", json!({"case_id": "250417631"}));
     let response = client.post(&base).json(&request).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let reply: Value = response.json().await.unwrap();
@@ -311,4 +315,80 @@ async fn works_nested_under_the_gateways_path() {
         stats.json::<Value>().await.unwrap()["answered"]["cases.status"],
         1
     );
+}
+
+/// `envelope` from another citizen.
+fn from(msisdn: &str, mut envelope: Value) -> Value {
+    envelope["msisdn"] = json!(msisdn);
+    envelope
+}
+
+#[tokio::test]
+async fn a_booked_slot_goes_to_the_first_number_even_against_retries() {
+    let simulator = Simulator::signed().await;
+    let slots = envelope("tx_s1", "appointments.slots", json!({"office": "Ilala"}));
+    let listed = parse(&simulator.call(&slots).await.1)["data"]["slots"].clone();
+    let slot_id = listed[0]["slot_id"].clone();
+
+    let book = envelope("tx_k1", "appointments.book", json!({"slot_id": slot_id}));
+    let (status, booked) = simulator.call(&book).await;
+    assert_eq!(status, StatusCode::OK, "{booked}");
+    let rival = from(
+        "255754000002",
+        envelope("tx_k2", "appointments.book", json!({"slot_id": slot_id})),
+    );
+    let (status, refused) = simulator.call(&rival).await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(parse(&refused)["status"], "rejected", "{refused}");
+    // The first booking's retry still gets its booking, and the slot is offered to no one.
+    assert_eq!(simulator.call(&book).await, (StatusCode::OK, booked));
+    let again = envelope("tx_s2", "appointments.slots", json!({"office": "Ilala"}));
+    let now_listed = parse(&simulator.call(&again).await.1)["data"]["slots"].clone();
+    assert_eq!(
+        now_listed.as_array().unwrap().len(),
+        listed.as_array().unwrap().len() - 1
+    );
+    assert!(!now_listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["slot_id"] == slot_id));
+}
+
+#[tokio::test]
+async fn poll_results_count_one_answer_per_number() {
+    let simulator = Simulator::signed().await;
+    let params = json!({"poll_id": "kinondoni-taka-2026", "service": "fair", "frequency": "daily"});
+    let vote = envelope("tx_v1", "polls.answer", params.clone());
+    let (status, first) = simulator.call(&vote).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(
+        simulator.call(&vote).await,
+        (StatusCode::OK, first),
+        "a retry replays"
+    );
+    let second = simulator
+        .call(&envelope("tx_v2", "polls.answer", params.clone()))
+        .await;
+    assert_eq!(parse(&second.1)["status"], "rejected", "{second:?}");
+    let other = from("255754000002", envelope("tx_v3", "polls.answer", params));
+    assert_eq!(parse(&simulator.call(&other).await.1)["status"], "ok");
+
+    let results = |path: &str| {
+        let request = simulator.client.get(format!("{}{path}", simulator.url));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, tally) = results("/polls/kinondoni-taka-2026/results?language=sw").await;
+    assert_eq!(status, StatusCode::OK, "{tally}");
+    assert_eq!(tally["respondents"], 2);
+    assert_eq!(
+        tally["questions"][0]["choices"][1],
+        json!({"id": "fair", "label": "Ya wastani", "count": 2})
+    );
+    let (status, unknown) = results("/polls/no-such-poll/results").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert_eq!(unknown["error"], "unknown_poll");
 }

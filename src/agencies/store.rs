@@ -56,7 +56,7 @@ pub async fn upsert_agency(db: &Db, agency: &Agency) -> Result<(), DbError> {
         .map(|r| r.rows_affected())
     })
     .op(OP)?;
-    Ok(())
+    crate::db::changes::announce(db, "agencies").await
 }
 
 pub async fn get_agency(db: &Db, id: &AgencyId) -> Result<Option<Agency>, DbError> {

@@ -5,6 +5,7 @@ use crate::agencies::Agency;
 use crate::backoffice::catalogue::STANDARD_ACTIONS;
 use crate::db::{Db, DbError};
 use crate::ids::{AgencyId, TelcoId};
+use crate::menus::RegisteredAgencies;
 use crate::telcos::{Telco, WireFormat};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -21,6 +22,8 @@ const DEMO_AGENCIES: &[(&str, &str)] = &[
     ),
     ("rita", "Registration, Insolvency and Trusteeship Agency"),
     ("nida", "National Identification Authority"),
+    ("ilala", "Ilala City Council"),
+    ("kinondoni", "Kinondoni Municipal Council"),
 ];
 
 pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
@@ -57,13 +60,28 @@ pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
             name: name.to_string(),
             backoffice_url: backoffice_url.clone(),
             signing_secret: DEMO_SIGNING_SECRET.to_string(),
-            actions: STANDARD_ACTIONS
-                .iter()
-                .map(|(a, _)| a.to_string())
-                .collect(),
+            actions: standard_actions(),
             callback_url: None,
         };
         crate::agencies::store::upsert_agency(db, &agency).await?;
     }
     Ok(())
+}
+
+/// The demo agencies as [`seed`] registers them: what `mgov menus check` checks menus
+/// against on the embedded default, before any gateway has run.
+pub fn registered_agencies() -> RegisteredAgencies {
+    let mut agencies = RegisteredAgencies::new();
+    for (id, _) in DEMO_AGENCIES {
+        agencies.register(AgencyId::parse(id).expect("static id"), standard_actions());
+    }
+    agencies
+}
+
+/// The demo agencies offer every standard action, served by the simulator.
+fn standard_actions() -> Vec<String> {
+    STANDARD_ACTIONS
+        .iter()
+        .map(|(a, _)| a.to_string())
+        .collect()
 }

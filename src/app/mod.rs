@@ -6,7 +6,7 @@ mod limits;
 mod serve;
 mod start;
 
-pub use demo::{DEMO_SIGNING_SECRET, SIMULATOR_PATH};
+pub use demo::{registered_agencies as demo_agencies, DEMO_SIGNING_SECRET, SIMULATOR_PATH};
 pub use serve::{serve, spawn, Running, ServeError};
 pub use start::{build, load_menus, StartError};
 
@@ -183,7 +183,8 @@ impl Gateway {
         metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str(), "agency" => agency_label)
             .increment(1);
         let record = SessionRecord::from_session(session, agency, reason, now_ms());
-        tracing::debug!(
+        // One line per dialogue at info: what an operator follows (numbers are masked).
+        tracing::info!(
             session = %session.key, telco = %session.telco, msisdn = %session.msisdn,
             service = session.service.as_ref().map(|s| s.as_str()).unwrap_or("-"),
             hops = session.hops, reason = reason.as_str(), "dialogue ended"

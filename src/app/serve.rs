@@ -1,6 +1,6 @@
 //! Running a gateway: bind, build, serve HTTP, and the background work every node does
-//! (recording abandoned dialogues, asking again pending back-office calls, refreshing telcos
-//! and agencies, gauges). Stopping waits for hops in flight, then for background calls and
+//! (recording abandoned dialogues, asking again pending back-office calls, re-reading telcos
+//! and agencies when they change, gauges). Stopping waits for hops in flight, then for background calls and
 //! unwritten records, within the grace period.
 
 use super::{build, Gateway, StartError};
@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 const REAP_EVERY: Duration = Duration::from_secs(5);
+/// A safety net: changes are announced and taken in within a second (`db::changes`).
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 const RECONCILE_EVERY: Duration = Duration::from_secs(5);
 
@@ -119,6 +120,13 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
     let mut reap = tokio::time::interval(REAP_EVERY);
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
     let mut reload = Reload::new();
+    let mut changes = match crate::db::changes::Changes::watch(&gateway.db).await {
+        Ok(changes) => Some(changes),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for telco and agency changes; they are re-read every 30 s");
+            None
+        }
+    };
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
@@ -138,12 +146,24 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                     metrics::gauge!(names::SESSIONS_ACTIVE).set(active as f64);
                 }
             }
+            _ = next_change(&mut changes) => {
+                if let Err(e) = gateway.refresh_directories().await {
+                    tracing::warn!(error = %e, "could not re-read telcos and agencies after a change");
+                }
+            }
             _ = refresh.tick() => {
                 if let Err(e) = gateway.refresh_directories().await {
                     tracing::warn!(error = %e, "could not refresh telcos and agencies");
                 }
             }
         }
+    }
+}
+
+async fn next_change(changes: &mut Option<crate::db::changes::Changes>) {
+    match changes {
+        Some(changes) => changes.next().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -4,7 +4,7 @@
 use super::{demo, Gateway};
 use crate::config::Config;
 use crate::db::Db;
-use crate::menus::{MenuError, MenuSet};
+use crate::menus::{MenuError, MenuSet, RegisteredAgencies};
 use crate::sessions::memory::MemorySessions;
 use crate::sessions::redis::RedisSessions;
 use crate::sessions::SessionStore;
@@ -35,14 +35,14 @@ pub async fn build(config: Config, public_addr: SocketAddr) -> Result<Arc<Gatewa
         }
         None => Arc::new(MemorySessions::new(idle_ms)),
     };
-    let menus = load_menus(&config)?;
     if config.demo_enabled() {
         demo::seed(&db, public_addr).await?;
     }
+    let agencies = crate::agencies::store::list_agencies(&db).await?;
+    let menus = load_menus(&config, &agencies.iter().collect())?;
     publish_menus(&db, &menus).await?;
     let gateway = Arc::new(Gateway::new(config, db, sessions, menus));
     gateway.refresh_directories().await?;
-    check_agencies(&gateway, &gateway.menus())?;
     Ok(gateway)
 }
 
@@ -50,8 +50,8 @@ impl Gateway {
     /// Reloads `menus_dir` (on SIGHUP): a bad file leaves the running menus as they are;
     /// dialogues in flight finish on the version they started with.
     pub async fn reload_menus(&self) -> Result<usize, StartError> {
-        let fresh = load_menus(&self.config)?;
-        check_agencies(self, &fresh)?;
+        let agencies = self.agencies.snapshot();
+        let fresh = load_menus(&self.config, &agencies.values().map(|a| &**a).collect())?;
         publish_menus(&self.db, &fresh).await?;
         let services = fresh.services_by_position().len();
         self.install_menus(fresh);
@@ -59,10 +59,14 @@ impl Gateway {
     }
 }
 
-/// Loads `menus_dir` and runs every check that needs no database.
-pub fn load_menus(config: &Config) -> Result<MenuSet, StartError> {
-    MenuSet::load_dir_with_limit(&config.menus_dir, config.min_screen_limit)
-        .map_err(StartError::Menus)
+/// Loads `menus_dir` and runs every check, the agencies and their actions included; refused
+/// with every problem of every file. Warnings are logged and do not stop the gateway.
+pub fn load_menus(config: &Config, agencies: &RegisteredAgencies) -> Result<MenuSet, StartError> {
+    let check = MenuSet::check_dir(&config.menus_dir, config.min_screen_limit, Some(agencies));
+    for warning in &check.warnings {
+        tracing::warn!("menu warning: {warning}");
+    }
+    check.into_result().map_err(StartError::Menus)
 }
 
 /// Stores every menu version so that any node can serve a dialogue started on another.
@@ -78,18 +82,4 @@ async fn publish_menus(db: &Db, menus: &MenuSet) -> Result<(), StartError> {
         .await?;
     }
     Ok(())
-}
-
-/// Every menu's agency is registered and offers the actions the menu calls.
-fn check_agencies(gateway: &Gateway, menus: &MenuSet) -> Result<(), StartError> {
-    let agencies = gateway.agencies.snapshot();
-    let offered = |agency: &crate::ids::AgencyId, action: &str| {
-        agencies.get(agency).is_some_and(|a| a.offers(action))
-    };
-    let problems = menus.check_agency_actions(&offered);
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(StartError::Menus(problems))
-    }
 }

@@ -9,6 +9,10 @@ pub const STANDARD_ACTIONS: &[(&str, &[&str])] = &[
     ("appointments.slots", &["office"]),
     ("appointments.book", &["slot_id"]),
     ("applications.submit", &[]),
+    ("payments.lookup", &["control_number"]),
+    ("property_tax.fetch", &["parcel"]),
+    ("polls.answer", &["poll_id"]),
+    ("polls.my_answer", &["poll_id"]),
 ];
 
 /// The parameters `action` requires, or `None` when it is not a standard action.

@@ -7,7 +7,7 @@ use crate::backoffice::catalogue::{required_params, STANDARD_ACTIONS};
 use crate::config::Config;
 use crate::db::Db;
 use crate::ids::{AgencyId, TelcoId};
-use crate::telcos::auth::{generate_secret, hash_secret};
+use crate::telcos::auth::generate_secret;
 use crate::telcos::{Telco, TelcoCredentials, WireFormat, DEFAULT_MAX_HOPS_PER_SECOND};
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -67,9 +67,6 @@ pub enum AgenciesCommand {
         /// The HMAC key shared with its back office (generated when absent).
         #[arg(long, env = "MGOV_AGENCY_SIGNING_SECRET", hide_env_values = true)]
         signing_secret: Option<String>,
-        /// Where delivery reports and incoming messages are forwarded.
-        #[arg(long)]
-        callback_url: Option<String>,
     },
     List,
 }
@@ -142,7 +139,7 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
                 telco.max_hops_per_second = max;
             }
             crate::telcos::store::upsert_telco(&db, &telco).await?;
-            println!("telco {id} updated; running gateways apply it within 30 s");
+            println!("telco {id} updated; running gateways take it in within a second");
         }
         TelcosCommand::List => {
             for t in crate::telcos::store::list_telcos(&db).await? {
@@ -182,7 +179,6 @@ pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Resul
             backoffice_url,
             actions,
             signing_secret,
-            callback_url,
         } => {
             let id = AgencyId::parse(&id)?;
             reqwest::Url::parse(&backoffice_url).context("--backoffice-url is not a URL")?;
@@ -197,6 +193,10 @@ pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Resul
             }
             let generated = signing_secret.is_none();
             let signing_secret = signing_secret.unwrap_or_else(|| generate_secret().0);
+            // Re-adding an agency replaces what this command sets and keeps the rest.
+            let callback_url = crate::agencies::store::get_agency(&db, &id)
+                .await?
+                .and_then(|a| a.callback_url);
             let agency = Agency {
                 id: id.clone(),
                 name,
@@ -206,15 +206,10 @@ pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Resul
                 callback_url,
             };
             crate::agencies::store::upsert_agency(&db, &agency).await?;
-            let (api_key, _) = generate_secret();
-            let api_key = format!("mgov_{api_key}");
-            let key_hash = hash_secret(&api_key);
-            crate::agencies::store::insert_api_key(&db, &id, &api_key[..13], &key_hash).await?;
-            println!("agency {id} registered");
+            println!("agency {id} registered; running gateways take it in within a second");
             if generated {
                 println!("back-office signing secret: {signing_secret}   (give it to the agency's back office)");
             }
-            println!("API key: {api_key}   (shown once; only its hash is stored)");
         }
         AgenciesCommand::List => {
             for a in crate::agencies::store::list_agencies(&db).await? {

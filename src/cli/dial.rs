@@ -15,9 +15,10 @@ pub struct DialArgs {
     /// The gateway's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
-    /// The telco id registered at the gateway (the callback is `/ussd/{telco}`).
-    #[arg(long, default_value = "africastalking")]
-    pub telco: String,
+    /// The telco id registered at the gateway (the callback is `/ussd/{telco}`); by default
+    /// the demo telco named after `--format`.
+    #[arg(long)]
+    pub telco: Option<String>,
     /// Wire format to speak: `africastalking` or `hubtel`.
     #[arg(long, default_value = "africastalking", value_parser = ["africastalking", "hubtel"])]
     pub format: String,
@@ -33,10 +34,11 @@ pub struct DialArgs {
 }
 
 pub async fn run(args: DialArgs) -> anyhow::Result<ExitCode> {
+    let format = WireFormat::parse(&args.format).unwrap_or(WireFormat::AfricasTalking);
     let settings = PhoneSettings {
         url: args.url,
-        telco: args.telco,
-        format: WireFormat::parse(&args.format).unwrap_or(WireFormat::AfricasTalking),
+        telco: args.telco.unwrap_or_else(|| format.as_str().to_string()),
+        format,
         msisdn: args.msisdn,
         root_code: args.root_code,
         credentials: args.username.zip(args.secret),
@@ -60,16 +62,24 @@ pub async fn run(args: DialArgs) -> anyhow::Result<ExitCode> {
             }
         }
         None => {
+            if !screen.ends {
+                eprintln!("(type a choice and Enter; q or Ctrl-D hangs up)");
+            }
             let stdin = std::io::stdin();
             while !screen.ends {
                 print!("> ");
                 std::io::stdout().flush()?;
                 let mut line = String::new();
-                if stdin.lock().read_line(&mut line)? == 0 {
+                let read = stdin.lock().read_line(&mut line)?;
+                let key = line.trim();
+                if read == 0 || key.eq_ignore_ascii_case("q") || key.eq_ignore_ascii_case("quit") {
                     println!();
+                    eprintln!(
+                        "hung up; the gateway records the dialogue as abandoned once it is idle"
+                    );
                     break;
                 }
-                screen = phone.press(line.trim()).await?;
+                screen = phone.press(key).await?;
                 show(&screen);
             }
         }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod dial;
+mod menus;
 pub mod phone;
 mod report;
 mod transactions;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 #[command(
     name = "mgov",
     version,
-    about = "Mobile services gateway: USSD and SMS for public institutions"
+    about = "Mobile services gateway for public institutions: USSD menus over agencies' back offices"
 )]
 pub struct Cli {
     /// Settings file (optional); `MGOV_*` variables override it.
@@ -60,7 +61,9 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum MenusCommand {
-    /// Check every menu file and report each problem with its file, line and state.
+    /// Check every menu file and report every problem with its file, line and state, the
+    /// agencies and their actions included (against the configured database, or the demo
+    /// agencies of the embedded default).
     Check {
         /// Folder of menu files (default: the configured `menus_dir`).
         dir: Option<PathBuf>,
@@ -82,34 +85,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Menus {
             command: MenusCommand::Check { dir },
-        } => Ok(check_menus(config, dir)),
+        } => Ok(menus::check(config, dir).await),
         Command::Dial(args) => dial::run(args).await,
         Command::Telcos { command } => admin::telcos(config, command).await,
         Command::Agencies { command } => admin::agencies(config, command).await,
         Command::Report(args) => report::run(config, args).await,
         Command::Transactions { command } => transactions::run(config, command).await,
-    }
-}
-
-fn check_menus(mut config: Config, dir: Option<PathBuf>) -> ExitCode {
-    if let Some(dir) = dir {
-        config.menus_dir = dir;
-    }
-    match crate::app::load_menus(&config) {
-        Ok(menus) => {
-            for menu in menus.services_by_position() {
-                println!(
-                    "ok  {} (agency {}, version {})",
-                    menu.id(),
-                    menu.agency(),
-                    menu.version()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
     }
 }

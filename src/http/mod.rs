@@ -27,6 +27,9 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     let mut app = Router::new()
         .merge(crate::ussd::router())
         .merge(ops::router());
+    if gateway.config.phone_page_enabled() {
+        app = app.merge(crate::phone::router());
+    }
     if gateway.config.demo_enabled() {
         let settings = mgov_simulators::backoffice::Settings {
             secret: Some(crate::app::DEMO_SIGNING_SECRET.to_string()),

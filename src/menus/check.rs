@@ -6,24 +6,24 @@ use super::model::{Kind, Menu, Target, Text};
 use super::phrases;
 use super::template::{BUILTIN_VARS, ITEM_VAR};
 use crate::backoffice::catalogue;
-use crate::ids::AgencyId;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// Every check that needs the whole graph. `deep` is false when some states failed to
-/// compile: their edges are unknown, so reachability and variables would only add noise.
+/// Every check that needs the whole graph. States in `broken` exist but did not compile:
+/// where they lead is unknown, so the graph checks assume the best of them rather than
+/// report what only follows from them.
 pub(super) fn check_menu(
     menu: &Menu,
     src: &Source,
-    start_line: usize,
     declared: &BTreeSet<String>,
+    broken: &BTreeSet<String>,
     min_screen_limit: usize,
-    deep: bool,
 ) -> Vec<MenuError> {
     let mut errors = Vec::new();
+    let mut unknown: BTreeSet<&str> = broken.iter().map(String::as_str).collect();
     if !declared.contains(&menu.start) {
         let problem = format!("start state {:?} does not exist", menu.start);
         errors.push(MenuError {
-            line: Some(start_line),
+            line: Some(menu.start_line),
             ..src.error(None, None, problem)
         });
     }
@@ -31,13 +31,14 @@ pub(super) fn check_menu(
         for (target, _) in state.kind.edges() {
             if !declared.contains(&target.state) {
                 errors.push(src.at_line(target.line, name, missing_target(target)));
+                unknown.insert(&target.state);
             }
         }
     }
     errors.extend(catalogue_errors(menu, src));
     errors.extend(screen_errors(menu, src, min_screen_limit));
-    if deep && errors.is_empty() && menu.states.contains_key(&menu.start) {
-        errors.extend(graph_errors(menu, src));
+    if declared.contains(&menu.start) {
+        errors.extend(graph_errors(menu, src, &unknown));
         errors.extend(variable_errors(menu, src));
     }
     errors
@@ -85,37 +86,10 @@ fn catalogue_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
     errors
 }
 
-/// The agency's registered actions, known only when the gateway serves.
-pub(super) fn agency_action_errors(
-    menu: &Menu,
-    offered: &dyn Fn(&AgencyId, &str) -> bool,
-) -> Vec<MenuError> {
-    let mut errors = Vec::new();
-    for (name, state) in &menu.states {
-        if let Kind::Action {
-            action,
-            action_line,
-            ..
-        } = &state.kind
-        {
-            if !offered(&menu.agency, action) {
-                errors.push(MenuError {
-                    file: menu.file.clone(),
-                    line: Some(*action_line),
-                    state: Some(name.clone()),
-                    problem: format!(
-                        "agency {:?} does not offer action {action:?}",
-                        menu.agency.as_str()
-                    ),
-                });
-            }
-        }
-    }
-    errors
-}
-
-/// Unreachable states, and states from which no path reaches an end screen.
-fn graph_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
+/// Unreachable states, and states from which no path reaches an end screen. `unknown` are
+/// states whose way on is not known (broken, or named but missing): past one of them,
+/// reachability cannot be judged, and they are taken as able to end.
+fn graph_errors(menu: &Menu, src: &Source, unknown: &BTreeSet<&str>) -> Vec<MenuError> {
     let reachable = reach(&menu.start, |s| {
         menu.states
             .get(s)
@@ -138,15 +112,15 @@ fn graph_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
         }
     }
     let mut can_end = BTreeSet::new();
-    for end in menu
+    let ends = menu
         .states
         .iter()
         .filter(|(_, s)| matches!(s.kind, Kind::End { .. }))
-    {
-        can_end.extend(reach(end.0, |s| {
-            incoming.get(s).cloned().unwrap_or_default()
-        }));
+        .map(|(name, _)| name.as_str());
+    for end in ends.chain(unknown.iter().copied()) {
+        can_end.extend(reach(end, |s| incoming.get(s).cloned().unwrap_or_default()));
     }
+    let judge_reach = !unknown.iter().any(|s| reachable.contains(s));
     let mut errors = Vec::new();
     // Actions that lead only into actions, back to themselves, would keep a citizen (and
     // the telco's request) waiting without ever showing a screen.
@@ -181,6 +155,9 @@ fn graph_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
     }
     for (name, state) in &menu.states {
         if !reachable.contains(name.as_str()) {
+            if !judge_reach {
+                continue;
+            }
             let problem = format!(
                 "unreachable: no path leads here from start state {:?}",
                 menu.start
@@ -354,6 +331,32 @@ mod tests {
             [
                 "actions loop back here without a screen in between",
                 "actions loop back here without a screen in between"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_state_hides_only_what_depends_on_it() {
+        // `middle` cannot be compiled, so whether `after` is reachable cannot be judged; the
+        // variable `show` reads is still checked.
+        let states = "[states.home]\ntext = \"Menyu\"\noptions = [ { label = \"A\", next = \"middle\" }, { label = \"B\", next = \"show\" } ]\n[states.middle]\nend = \"x\"\nnext = \"after\"\n[states.after]\nend = \"Mwisho\"\n[states.show]\nend = \"{nothing}\"\n";
+        assert_eq!(
+            problems(states),
+            [
+                "`next` does not belong in a state with `end` (it takes `end`)",
+                "variable \"nothing\" is used before any state sets it on every path here"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_text_leaves_the_state_in_the_graph() {
+        let states = "[states.home]\nprompt = \"Namba:\"\ninput = { save_as = \"n\", max_length = 4 }\nnext = \"done\"\n[states.done]\nend = \"{n} {m}\"\n";
+        assert_eq!(
+            problems(states),
+            [
+                "a state with `input` needs `retry`",
+                "variable \"m\" is used before any state sets it on every path here"
             ]
         );
     }

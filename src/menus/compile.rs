@@ -12,69 +12,97 @@ use toml::Spanned;
 
 /// Most options a screen may number: 0, 00 and 98 belong to the engine.
 pub const MAX_OPTIONS: usize = 97;
-/// Highest root-menu position, leaving the next number for the language choice.
-pub const MAX_POSITION: i64 = 96;
+/// Highest root-menu position: services take 1 to 8, and [`LANGUAGE_KEY`] stays the last item.
+pub const MAX_POSITION: i64 = 8;
+/// The root menu's key for the other language, the same whatever services are loaded, so that
+/// "9 for English" stays true when a service is added.
+pub const LANGUAGE_KEY: u8 = 9;
 
 pub(super) struct Compiled {
+    /// Built whenever the start state is known, even with errors elsewhere, so that the
+    /// checks of the whole graph still run.
     pub menu: Option<Menu>,
-    pub start_line: usize,
+    /// The menu's id, agency and position are its own, not stand-ins for a `[service]`
+    /// that could not be read: the checks across files (file name, agency) can run.
+    pub header_read: bool,
     /// Every state name in the file, including those that failed to compile, so that a
     /// broken state is not also reported as missing wherever it is referenced.
     pub declared: BTreeSet<String>,
+    /// Declared states that did not compile: where they lead is unknown.
+    pub broken: BTreeSet<String>,
     pub errors: Vec<MenuError>,
+    pub warnings: Vec<MenuError>,
 }
 
 pub(super) fn compile(raw: RawFile, src: &Source, version: String) -> Compiled {
     let mut c = Compiler {
         src,
         errors: Vec::new(),
+        warnings: Vec::new(),
         languages: Vec::new(),
     };
-    let service = raw.service.get_ref();
-    c.languages = c.languages(service);
-    let id = c.id(&service.id, ServiceId::parse);
-    let agency = c.id(&service.agency, AgencyId::parse);
-    let title = c.translations(&service.title, None, "title");
-    let position = *service.position.get_ref();
-    if !(1..=MAX_POSITION).contains(&position) {
-        let why = if position == 0 {
-            "0 is the Back key, positions start at 1"
-        } else {
-            "positions run from 1 to 96"
-        };
-        c.err(
-            service.position.span(),
-            None,
-            format!("position {position} is not allowed: {why}"),
-        );
+    for e in &raw.errors {
+        c.errors
+            .push(src.error(e.span.clone(), e.state.as_deref(), e.message.clone()));
     }
+    let service = raw.service.as_ref().map(Spanned::get_ref);
+    let lenient = raw.lenient.as_ref();
+    let languages = service.map_or(lenient.and_then(|l| l.languages.as_ref()), |s| {
+        s.languages.as_ref()
+    });
+    c.languages = c.languages(languages);
+    let header = service.and_then(|service| c.header(service));
+    let header_read = header.is_some();
+    let start = service.map_or(lenient.and_then(|l| l.start.as_ref()), |s| Some(&s.start));
+    let header = header.or_else(|| start.map(|start| stand_in(start, src)));
     let mut states = BTreeMap::new();
     for (name, state) in &raw.states {
         if let Some(state) = c.state(name, state) {
             states.insert(name.clone(), state);
         }
     }
-    let menu = match (id, agency) {
-        (Some(id), Some(agency)) => Some(Menu {
-            id,
-            agency,
-            title: title.into_iter().collect(),
-            start: service.start.get_ref().clone(),
-            position: position.clamp(0, MAX_POSITION) as u8,
-            position_line: src.line_of(service.position.span().start),
-            languages: c.languages.clone(),
-            version,
-            file: src.file.to_string(),
-            source: src.text.to_string(),
-            states,
-        }),
-        _ => None,
-    };
+    let declared = raw.declared();
+    let broken = declared
+        .iter()
+        .filter(|name| !states.contains_key(*name))
+        .cloned()
+        .collect();
+    let menu = header.map(|header| Menu {
+        states,
+        version,
+        languages: c.languages.clone(),
+        file: src.file.to_string(),
+        source: src.text.to_string(),
+        ..header
+    });
     Compiled {
         menu,
-        start_line: src.line_of(service.start.span().start),
-        declared: raw.states.keys().cloned().collect(),
+        header_read,
+        declared,
+        broken,
         errors: c.errors,
+        warnings: c.warnings,
+    }
+}
+
+/// A menu for checking the states of a file whose `[service]` is broken: its start is
+/// known, its id and agency are not (and are never looked at).
+fn stand_in(start: &Spanned<String>, src: &Source) -> Menu {
+    Menu {
+        id: ServiceId::parse("unread").expect("a plain name is an id"),
+        id_line: 0,
+        agency: AgencyId::parse("unread").expect("a plain name is an id"),
+        agency_line: 0,
+        title: BTreeMap::new(),
+        start: start.get_ref().clone(),
+        start_line: src.line_of(start.span().start),
+        position: 0,
+        position_line: 0,
+        languages: Vec::new(),
+        version: String::new(),
+        file: String::new(),
+        source: String::new(),
+        states: BTreeMap::new(),
     }
 }
 
@@ -82,6 +110,7 @@ pub(super) fn compile(raw: RawFile, src: &Source, version: String) -> Compiled {
 pub(super) struct Compiler<'s> {
     pub src: &'s Source<'s>,
     pub errors: Vec<MenuError>,
+    pub warnings: Vec<MenuError>,
     pub languages: Vec<Language>,
 }
 
@@ -109,8 +138,45 @@ impl Compiler<'_> {
             .ok()
     }
 
-    fn languages(&mut self, service: &RawService) -> Vec<Language> {
-        let Some(raw) = &service.languages else {
+    /// The service's id, agency, title and position; `None` when the id or the agency is not
+    /// valid (the states are still compiled and checked).
+    fn header(&mut self, service: &RawService) -> Option<Menu> {
+        let id = self.id(&service.id, ServiceId::parse);
+        let agency = self.id(&service.agency, AgencyId::parse);
+        let title = self.translations(&service.title, None, "title");
+        let position = *service.position.get_ref();
+        if !(1..=MAX_POSITION).contains(&position) {
+            let why = match position {
+                0 => "0 is the Back key, positions start at 1".to_string(),
+                9 => format!("{LANGUAGE_KEY} is the root menu's language choice, positions run from 1 to {MAX_POSITION}"),
+                _ => format!("positions run from 1 to {MAX_POSITION} ({LANGUAGE_KEY} is the language choice)"),
+            };
+            self.err(
+                service.position.span(),
+                None,
+                format!("position {position} is not allowed: {why}"),
+            );
+        }
+        Some(Menu {
+            id: id?,
+            id_line: self.line(&service.id),
+            agency: agency?,
+            agency_line: self.line(&service.agency),
+            title: title.into_iter().collect(),
+            start: service.start.get_ref().clone(),
+            start_line: self.line(&service.start),
+            position: position.clamp(0, MAX_POSITION) as u8,
+            position_line: self.line(&service.position),
+            languages: Vec::new(),
+            version: String::new(),
+            file: String::new(),
+            source: String::new(),
+            states: BTreeMap::new(),
+        })
+    }
+
+    fn languages(&mut self, raw: Option<&Spanned<Vec<String>>>) -> Vec<Language> {
+        let Some(raw) = raw else {
             return vec![Language::SWAHILI, Language::ENGLISH];
         };
         let mut out = Vec::new();

@@ -4,7 +4,8 @@
 use std::fmt;
 use std::ops::Range;
 
-/// One problem found in a menu file.
+/// One problem found in a menu file (or a warning: the same shape, shown with
+/// [`MenuError::as_warning`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct MenuError {
     /// The file as it was given to the loader (`menus/maji.toml`).
@@ -18,11 +19,28 @@ pub struct MenuError {
 
 impl fmt::Display for MenuError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "")
+    }
+}
+
+impl MenuError {
+    /// Shows this problem as a warning: `menus/kesi.toml:13: warning: state "x": ...`.
+    pub fn as_warning(&self) -> impl fmt::Display + '_ {
+        struct Warning<'a>(&'a MenuError);
+        impl fmt::Display for Warning<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, "warning: ")
+            }
+        }
+        Warning(self)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
         f.write_str(&self.file)?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        f.write_str(": ")?;
+        write!(f, ": {label}")?;
         if let Some(state) = &self.state {
             write!(f, "state {state:?}: ")?;
         }

@@ -1,6 +1,7 @@
 //! How values look on a screen: plain values, money and dates, per language.
 
 use crate::language::Language;
+use chrono::Datelike;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 use std::str::FromStr;
@@ -13,6 +14,10 @@ struct Locale {
     decimal: char,
     date: &'static str,
     date_time: &'static str,
+    /// Day and month, for a date in the coming days where the weekday says more than a year.
+    day_month: &'static str,
+    /// Monday first, as [`chrono::Weekday::num_days_from_monday`] counts.
+    weekdays: [&'static str; 7],
 }
 
 const LOCALES: &[Locale] = &[
@@ -22,6 +27,10 @@ const LOCALES: &[Locale] = &[
         decimal: '.',
         date: "%d/%m/%Y",
         date_time: "%d/%m/%Y %H:%M",
+        day_month: "%d/%m",
+        weekdays: [
+            "Jumatatu", "Jumanne", "Jumatano", "Alhamisi", "Ijumaa", "Jumamosi", "Jumapili",
+        ],
     },
     Locale {
         language: "en",
@@ -29,6 +38,8 @@ const LOCALES: &[Locale] = &[
         decimal: '.',
         date: "%d/%m/%Y",
         date_time: "%d/%m/%Y %H:%M",
+        day_month: "%d/%m",
+        weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
     },
 ];
 
@@ -88,6 +99,27 @@ pub(crate) fn date(text: &str, language: Language) -> String {
     text.to_string()
 }
 
+/// A date in the coming days with its weekday: RFC 3339 → `Jumatatu 07/12 09:00` (`Mon 07/12
+/// 09:00`) in the offset it was given in; `2026-12-07` → `Jumatatu 07/12`; anything else is
+/// shown as it is. Swahili weekdays are written out (abbreviations are not in common use).
+pub(crate) fn day(text: &str, language: Language) -> String {
+    let l = locale(language);
+    let weekday = |d: chrono::NaiveDate| l.weekdays[d.weekday().num_days_from_monday() as usize];
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
+        let date = t.date_naive();
+        return format!(
+            "{} {} {}",
+            weekday(date),
+            date.format(l.day_month),
+            t.format("%H:%M")
+        );
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return format!("{} {}", weekday(d), d.format(l.day_month));
+    }
+    text.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +146,35 @@ mod tests {
         );
         assert_eq!(date("2026-11-24", sw), "24/11/2026");
         assert_eq!(date("soon", sw), "soon");
+    }
+
+    #[test]
+    fn days_carry_their_weekday_in_each_language() {
+        let sw = Language::SWAHILI;
+        let en = Language::ENGLISH;
+        // 7 December 2026 is a Monday; a week covers every name once.
+        let week: Vec<String> = (7..=13)
+            .map(|d| day(&format!("2026-12-{d:02}T09:00:00+03:00"), sw))
+            .collect();
+        assert_eq!(
+            week,
+            [
+                "Jumatatu 07/12 09:00",
+                "Jumanne 08/12 09:00",
+                "Jumatano 09/12 09:00",
+                "Alhamisi 10/12 09:00",
+                "Ijumaa 11/12 09:00",
+                "Jumamosi 12/12 09:00",
+                "Jumapili 13/12 09:00",
+            ]
+        );
+        assert_eq!(day("2026-12-07T09:00:00+03:00", en), "Mon 07/12 09:00");
+        assert_eq!(day("2026-12-13T14:30:00+03:00", en), "Sun 13/12 14:30");
+        // The weekday is the one where the time was given, not UTC's: 01:30 EAT is 22:30 UTC on Sunday.
+        assert_eq!(day("2026-12-07T01:30:00+03:00", sw), "Jumatatu 07/12 01:30");
+        assert_eq!(day("2026-12-09", sw), "Jumatano 09/12");
+        assert_eq!(day("2026-12-09", en), "Wed 09/12");
+        assert_eq!(day("kesho", sw), "kesho");
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl Compiler<'_> {
         let allowed: &[&str] = match kind {
             "options" => &["text", "options"],
             "input" => &["prompt", "input", "retry", "next"],
-            "action" => &["action", "params", "keep", "on"],
+            "action" => &["action", "params", "keep", "on", "notice"],
             "list" => &["text", "list", "empty"],
             _ => &["end"],
         };
@@ -53,6 +53,7 @@ impl Compiler<'_> {
             ("params", r.params.as_ref().map(Spanned::span)),
             ("keep", r.keep.as_ref().map(Spanned::span)),
             ("on", r.on.as_ref().map(Spanned::span)),
+            ("notice", r.notice.as_ref().map(Spanned::span)),
             ("empty", r.empty.as_ref().map(Spanned::span)),
         ];
         let mut misplaced = false;
@@ -69,39 +70,35 @@ impl Compiler<'_> {
                 misplaced = true;
             }
         }
+        // A missing text is reported and the state kept, since where it leads is still known;
+        // a missing way on (`next`, `on`) leaves the state out of the graph.
         let missing = |c: &mut Self, key: &str| {
-            c.errors.push(c.src.at_line(
-                line,
-                name,
-                format!("a state with `{kind}` needs `{key}`"),
-            ));
+            let problem = format!("a state with `{kind}` needs `{key}`");
+            c.errors.push(c.src.at_line(line, name, problem));
+        };
+        let text = |c: &mut Self, raw: Option<&Spanned<RawText>>, key: &str| match raw {
+            Some(raw) => c.text(raw, name, key),
+            None => {
+                missing(c, key);
+                Text {
+                    by_language: BTreeMap::new(),
+                    line,
+                }
+            }
         };
         let kind = match kind {
             "options" => {
-                let Some(text) = &r.text else {
-                    {
-                        missing(self, "text");
-                        return None;
-                    }
-                };
-                let options = r.options.as_ref()?;
-                self.options(name, text, options)?
+                let text = text(self, r.text.as_ref(), "text");
+                self.options(name, text, r.options.as_ref()?)
             }
             "input" => {
-                let (Some(prompt), Some(retry), Some(next)) = (&r.prompt, &r.retry, &r.next) else {
-                    let key = if r.prompt.is_none() {
-                        "prompt"
-                    } else if r.retry.is_none() {
-                        "retry"
-                    } else {
-                        "next"
-                    };
-                    missing(self, key);
+                let prompt = text(self, r.prompt.as_ref(), "prompt");
+                let rule = self.input(name, r.input.as_ref()?);
+                let retry = text(self, r.retry.as_ref(), "retry");
+                let Some(next) = &r.next else {
+                    missing(self, "next");
                     return None;
                 };
-                let prompt = self.text(prompt, name, "prompt");
-                let rule = self.input(name, r.input.as_ref()?);
-                let retry = self.text(retry, name, "retry");
                 Kind::Input {
                     prompt,
                     rule,
@@ -110,23 +107,24 @@ impl Compiler<'_> {
                 }
             }
             "action" => {
-                let Some(on) = &r.on else {
-                    {
-                        missing(self, "on");
-                        return None;
-                    }
-                };
                 let action = r.action.as_ref()?;
-                self.action(name, action, r.params.as_ref(), r.keep.as_ref(), on)
+                let mut kind = self.action(
+                    name,
+                    action,
+                    r.params.as_ref(),
+                    r.keep.as_ref(),
+                    r.on.as_ref(),
+                );
+                if kind.is_none() {
+                    missing(self, "on");
+                }
+                if let (Some(Kind::Action { on, .. }), Some(notice)) = (&mut kind, &r.notice) {
+                    on.notices = self.notices(name, notice, on);
+                }
+                kind?
             }
             "list" => {
-                let Some(text) = &r.text else {
-                    {
-                        missing(self, "text");
-                        return None;
-                    }
-                };
-                let text = self.text(text, name, "text");
+                let text = text(self, r.text.as_ref(), "text");
                 let list = self.list(name, r.list.as_ref()?);
                 Kind::List {
                     text,
@@ -141,13 +139,7 @@ impl Compiler<'_> {
         (!misplaced).then_some(State { line, kind })
     }
 
-    fn options(
-        &mut self,
-        name: &str,
-        text: &Spanned<RawText>,
-        options: &Spanned<Vec<RawOption>>,
-    ) -> Option<Kind> {
-        let text = self.text(text, name, "text");
+    fn options(&mut self, name: &str, text: Text, options: &Spanned<Vec<RawOption>>) -> Kind {
         if options.get_ref().is_empty() || options.get_ref().len() > MAX_OPTIONS {
             let n = options.get_ref().len();
             self.err(options.span(), Some(name), format!("{n} options: a screen takes 1 to {MAX_OPTIONS} (0, 00 and 98 are the engine's)"));
@@ -166,10 +158,10 @@ impl Compiler<'_> {
                 set,
             });
         }
-        Some(Kind::Options {
+        Kind::Options {
             text,
             options: choices,
-        })
+        }
     }
 
     fn input(&mut self, name: &str, raw: &Spanned<RawInput>) -> InputRule {
@@ -225,6 +217,15 @@ impl Compiler<'_> {
                 bad(self, format!("money min {min} is more than max {max}"));
             }
         }
+        let bounded = i.pattern.is_some()
+            || i.max_length.is_some()
+            || matches!(numeric, Some((_, Some(_))))
+            || matches!(money, Some((_, Some(_))));
+        if !bounded {
+            let problem = "input accepts any text of any length: give it a `pattern` (such as \"[0-9]{8}\") or a `max_length`";
+            self.warnings
+                .push(self.src.error(Some(raw.span()), Some(name), problem));
+        }
         let save_as = self.var_name(i.save_as.get_ref(), i.save_as.span(), name);
         InputRule {
             save_as,
@@ -242,8 +243,8 @@ impl Compiler<'_> {
         action: &Spanned<String>,
         params: Option<&Spanned<BTreeMap<String, Spanned<String>>>>,
         keep: Option<&Spanned<BTreeMap<String, Spanned<String>>>>,
-        on: &Spanned<RawOn>,
-    ) -> Kind {
+        on: Option<&Spanned<RawOn>>,
+    ) -> Option<Kind> {
         let mut compiled_params = Vec::new();
         for (key, value) in params.map(|p| p.get_ref().iter()).into_iter().flatten() {
             match Template::compile(value.get_ref()) {
@@ -258,26 +259,63 @@ impl Compiler<'_> {
         let mut compiled_keep = Vec::new();
         for (var, path) in keep.map(|k| k.get_ref().iter()).into_iter().flatten() {
             let var = self.var_name(var, path.span(), name);
-            match Path::parse(path.get_ref()) {
-                Ok(path) => compiled_keep.push(Keep { var, path }),
-                Err(e) => self.err(path.span(), Some(name), format!("keep {var:?}: {e}")),
-            }
+            let path = Path::parse(path.get_ref()).unwrap_or_else(|e| {
+                self.err(path.span(), Some(name), format!("keep {var:?}: {e}"));
+                // Kept, so that the states reading the variable are not also reported.
+                Path::parse("invalid").expect("a plain name is a path")
+            });
+            compiled_keep.push(Keep { var, path });
         }
-        let o = on.get_ref();
+        let o = on?.get_ref();
         let on = Outcomes {
             ok: self.target(&o.ok, "on.ok"),
             not_found: o.not_found.as_ref().map(|t| self.target(t, "on.not_found")),
             rejected: o.rejected.as_ref().map(|t| self.target(t, "on.rejected")),
             failed: self.target(&o.failed, "on.failed"),
+            notices: BTreeMap::new(),
         };
         let action_line = self.line(action);
-        Kind::Action {
+        Some(Kind::Action {
             action: action.get_ref().clone(),
             action_line,
             params: compiled_params,
             keep: compiled_keep,
             on,
+        })
+    }
+
+    /// `notice = { not_found = {...} }`: each key an outcome that `on` leads somewhere.
+    fn notices(
+        &mut self,
+        name: &str,
+        raw: &Spanned<BTreeMap<String, Spanned<RawText>>>,
+        on: &Outcomes,
+    ) -> BTreeMap<&'static str, Text> {
+        let mut notices = BTreeMap::new();
+        for (key, text) in raw.get_ref() {
+            let written = match key.as_str() {
+                "not_found" => on.not_found.is_some(),
+                "rejected" => on.rejected.is_some(),
+                _ => true,
+            };
+            match Outcomes::KEYS.iter().find(|k| **k == key) {
+                Some(outcome) if written => {
+                    let text = self.text(text, name, &format!("notice.{key}"));
+                    notices.insert(*outcome, text);
+                }
+                Some(_) => self.err(
+                    text.span(),
+                    Some(name),
+                    format!("notice.{key} needs `on.{key}`: the notice is shown on the state it leads to"),
+                ),
+                None => self.err(
+                    text.span(),
+                    Some(name),
+                    format!("notice.{key}: not an outcome (they are {})", Outcomes::KEYS.join(", ")),
+                ),
+            }
         }
+        notices
     }
 
     fn list(&mut self, name: &str, raw: &Spanned<RawList>) -> ListSpec {

@@ -9,7 +9,7 @@
 //! agency = "dawasa"
 //! title = { sw = "Maji", en = "Water" }
 //! start = "home"
-//! position = 1                 # its number in the root menu of *152*00#
+//! position = 1                 # its number in the root menu of *152*00# (1 to 8; 9 is the language)
 //! # languages = ["sw", "en"]   # the default; the first is the fallback
 //!
 //! [states.home]                # options: a heading and numbered choices
@@ -26,7 +26,9 @@
 //! action = "bills.fetch"
 //! params = { account = "{account}" }
 //! keep = { amount = "bills[0].amount" }
-//! on = { ok = "done", failed = "done" }
+//! on = { ok = "done", not_found = "account", failed = "done" }
+//! # a line above the state an outcome leads to: here, the input asking again
+//! notice = { not_found = { sw = "Hatukupata akaunti {account}.", en = "No account {account}." } }
 //!
 //! [states.done]                # end: the last screen
 //! end = { sw = "Kiasi: TZS {amount|money}", en = "Amount: TZS {amount|money}" }
@@ -37,8 +39,12 @@
 //! - `compile`, `kinds`: raw → [`Menu`]; ids, texts, each kind of state, patterns,
 //!   variable names.
 //! - `check`: the graph: targets, reachability, endings, variables, actions, screen fit.
+//! - `load`: a file into a menu and its problems, a folder into a [`MenuCheck`] (every
+//!   problem of every file, sorted by file and line).
+//! - `registered`: the [`RegisteredAgencies`] menus are checked against.
 //! - `set`: [`Menu::parse`] and [`MenuSet`], every version by service.
-//! - `template`, `format`: `{var.path|filter}` templates, money and dates per language.
+//! - `template`, `format`: `{var.path|filter}` templates; the filters `money` (`45,000.00`),
+//!   `date` (`24/11/2026 09:30`) and `day` (`Jumatatu 07/12 09:00`) per language.
 //! - `input`: what an input state accepts.
 //! - `walk`, `screens`, `render`, `phrases`: the [`Walker`], what each location
 //!   shows, pagination, the engine's own texts.
@@ -50,9 +56,11 @@ mod error;
 mod format;
 mod input;
 mod kinds;
+mod load;
 mod model;
 mod phrases;
 mod raw;
+mod registered;
 mod render;
 mod screens;
 mod set;
@@ -60,9 +68,12 @@ pub mod store;
 mod template;
 mod walk;
 
-pub use compile::{MAX_OPTIONS, MAX_POSITION};
+pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
+pub(crate) use load::version_of;
+pub use load::MenuCheck;
 pub use model::Menu;
+pub use registered::RegisteredAgencies;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};
 

@@ -11,9 +11,12 @@ use std::collections::BTreeMap;
 #[derive(Debug)]
 pub struct Menu {
     pub(super) id: ServiceId,
+    pub(super) id_line: usize,
     pub(super) agency: AgencyId,
+    pub(super) agency_line: usize,
     pub(super) title: BTreeMap<Language, String>,
     pub(super) start: String,
+    pub(super) start_line: usize,
     pub(super) position: u8,
     pub(super) position_line: usize,
     pub(super) languages: Vec<Language>,
@@ -179,6 +182,13 @@ pub(crate) struct Outcomes {
     pub not_found: Option<Target>,
     pub rejected: Option<Target>,
     pub failed: Target,
+    /// Lines to show above the next screen, by outcome key (`not_found`).
+    pub notices: BTreeMap<&'static str, Text>,
+}
+
+impl Outcomes {
+    /// Outcome keys as written under `on`.
+    pub const KEYS: [&'static str; 4] = ["ok", "not_found", "rejected", "failed"];
 }
 
 #[derive(Debug)]
@@ -234,9 +244,12 @@ impl Kind {
             Kind::Input { prompt, retry, .. } => {
                 text_uses(prompt).chain(text_uses(retry)).collect()
             }
-            Kind::Action { params, .. } => params
+            // A notice is shown after the call, but only `ok` keeps fields, so every notice
+            // may use only what was set before the call.
+            Kind::Action { params, on, .. } => params
                 .iter()
                 .flat_map(|p| p.value.vars().map(move |v| (v, p.line)))
+                .chain(on.notices.values().flat_map(text_uses))
                 .collect(),
             Kind::List { text, list, .. } => text_uses(text)
                 .chain([(list.items.root(), list.items_line)])

@@ -1,6 +1,6 @@
 //! Cutting a screen into pages that fit the telco's limit: options are never split across
-//! pages, long text is cut between words, and every page ends with the navigation keys that
-//! apply to it.
+//! pages, every page of options keeps the heading that says what they are, long text is cut
+//! between words, and every page ends with the navigation keys that apply to it.
 
 use super::phrases::nav_line;
 use crate::language::Language;
@@ -35,17 +35,25 @@ pub(crate) fn paginate(screen: &Screen, language: Language, limit: usize) -> Vec
     let worst_nav = nav_line(language, true, true, screen.home && !screen.terminal);
     let budget = limit.saturating_sub(nav_cost(&worst_nav)).max(1);
 
-    let mut bodies = wrap(&screen.heading, budget);
+    let options: Vec<String> = screen.options.iter().map(|o| truncate(o, budget)).collect();
+    let kept_heading = heading_for_every_page(&screen.heading, &options, budget);
+    let page_starting_with = |option: String| match kept_heading {
+        Some(heading) => format!("{heading}\n{option}"),
+        None => option,
+    };
+    let mut bodies = match kept_heading {
+        Some(_) => vec![],
+        None => wrap(&screen.heading, budget),
+    };
     let mut current = bodies.pop().unwrap_or_default();
-    for option in &screen.options {
-        let option = truncate(option, budget);
+    for option in options {
         if current.is_empty() {
-            current = option;
+            current = page_starting_with(option);
         } else if len(&current) + 1 + len(&option) <= budget {
             current.push('\n');
             current.push_str(&option);
         } else {
-            bodies.push(std::mem::replace(&mut current, option));
+            bodies.push(std::mem::replace(&mut current, page_starting_with(option)));
         }
     }
     if !current.is_empty() || bodies.is_empty() {
@@ -70,6 +78,18 @@ pub(crate) fn paginate(screen: &Screen, language: Language, limit: usize) -> Vec
             compose(body, &nav)
         })
         .collect()
+}
+
+/// A list's heading (`Ofisi ya Ilala. Chagua muda:`) says what the options are, so every page
+/// repeats it, as long as it leaves room for any one option below it; a heading too long for
+/// that is spread over the first pages instead.
+fn heading_for_every_page<'h>(
+    heading: &'h str,
+    options: &[String],
+    budget: usize,
+) -> Option<&'h str> {
+    let longest = options.iter().map(|o| len(o)).max()?;
+    (!heading.is_empty() && len(heading) + 1 + longest <= budget).then_some(heading)
 }
 
 fn len(s: &str) -> usize {
@@ -193,6 +213,59 @@ mod tests {
                 "{option}"
             );
         }
+    }
+
+    #[test]
+    fn every_page_of_a_list_keeps_its_heading() {
+        let heading = "Ofisi ya Ilala. Chagua muda:";
+        let s = Screen {
+            heading: heading.into(),
+            options: (1..=12)
+                .map(|i| format!("{i}. Jumatano 02/12 {:02}:00", 7 + i))
+                .collect(),
+            back: true,
+            home: true,
+            terminal: false,
+        };
+        let pages = paginate(&s, Language::SWAHILI, 160);
+        assert!(pages.len() >= 3, "{pages:?}");
+        for (i, page) in pages.iter().enumerate() {
+            assert!(
+                page.starts_with(&format!("{heading}\n")),
+                "page {i}: {page}"
+            );
+            assert!(page.chars().count() <= 160, "page {i}: {page}");
+            assert_eq!(page.lines().filter(|l| *l == heading).count(), 1, "{page}");
+        }
+        let shown: Vec<&str> = pages
+            .iter()
+            .flat_map(|p| p.lines())
+            .filter(|l| l.contains(". Jumatano"))
+            .collect();
+        assert_eq!(shown, s.options, "every option once, in order");
+        assert_eq!(
+            pages[1],
+            format!("{heading}\n5. Jumatano 02/12 12:00\n6. Jumatano 02/12 13:00\n7. Jumatano 02/12 14:00\n8. Jumatano 02/12 15:00\n98 Zaidi  0 Rudi  00 Mwanzo")
+        );
+    }
+
+    #[test]
+    fn a_heading_too_long_to_repeat_is_spread_over_the_first_pages() {
+        let heading = "Maelezo marefu sana. ".repeat(8);
+        let s = Screen {
+            heading: heading.clone(),
+            options: (1..=6).map(|i| format!("{i}. Chaguo la {i}")).collect(),
+            back: false,
+            home: false,
+            terminal: false,
+        };
+        let pages = paginate(&s, Language::SWAHILI, 160);
+        assert_eq!(
+            pages.iter().filter(|p| p.contains("Maelezo")).count(),
+            2,
+            "{pages:?}"
+        );
+        assert!(pages.iter().all(|p| p.chars().count() <= 160), "{pages:?}");
     }
 
     #[test]

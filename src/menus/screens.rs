@@ -4,10 +4,9 @@
 use super::model::{Kind, Menu, Text};
 use super::phrases::{self, Phrase};
 use super::render::{paginate, Screen};
-use super::set::MenuSet;
 use super::template::{Path, Scope};
 use super::walk::{Here, Step, Walker, MAX_REDIRECTS};
-use super::MAX_OPTIONS;
+use super::{LANGUAGE_KEY, MAX_OPTIONS};
 use crate::language::Language;
 use crate::sessions::Session;
 use serde_json::Value;
@@ -28,7 +27,7 @@ impl<'a> Walker<'a> {
             View::Screen(screen, language) => (screen, language),
             View::Call(step) => return step,
             View::Redirect(menu, state) if redirects < MAX_REDIRECTS => {
-                return self.go_from(s, menu, state, false, redirects + 1)
+                return self.go_from(s, menu, state, false, redirects + 1, None)
             }
             View::Redirect(..) | View::Lost => return self.lost(s),
         };
@@ -36,8 +35,20 @@ impl<'a> Walker<'a> {
         s.page = s.page.min(pages.len().saturating_sub(1) as u16);
         let mut text = pages[s.page as usize].clone();
         if let Some(notice) = notice {
-            if notice.chars().count() + 1 + text.chars().count() <= self.screen_limit {
+            let fits =
+                |body: &str| notice.chars().count() + 1 + body.chars().count() <= self.screen_limit;
+            // A page of options that repeats its heading can give the heading's place to the
+            // notice: the same options and keys stay on the same page.
+            let below_heading = text
+                .strip_prefix(screen.heading.as_str())
+                .and_then(|rest| rest.strip_prefix('\n'))
+                .filter(|rest| {
+                    !screen.options.is_empty() && !screen.heading.is_empty() && fits(rest)
+                });
+            if fits(&text) {
                 text = format!("{notice}\n{text}");
+            } else if let Some(rest) = below_heading {
+                text = format!("{notice}\n{rest}");
             } else {
                 // No room above this page: start the screen again with the notice on top.
                 let heading = format!("{notice}\n{}", screen.heading);
@@ -141,7 +152,7 @@ impl<'a> Walker<'a> {
         View::Screen(screen, language)
     }
 
-    /// The shared root menu: every service at its position, then the other language.
+    /// The shared root menu: every service at its position, then the other language, always last.
     fn root_screen(&self, s: &Session, back: bool, home: bool) -> Screen {
         let services = self.menus.services_by_position();
         let mut options: Vec<String> = services
@@ -149,8 +160,7 @@ impl<'a> Walker<'a> {
             .map(|m| format!("{}. {}", m.position(), m.title(s.language)))
             .collect();
         options.push(format!(
-            "{}. {}",
-            language_option(self.menus),
+            "{LANGUAGE_KEY}. {}",
             phrases::text(s.language, Phrase::OtherLanguage)
         ));
         let heading = phrases::text(s.language, Phrase::RootHeading).to_string();
@@ -171,14 +181,6 @@ impl<'a> Walker<'a> {
             _ => false,
         }
     }
-}
-
-/// The root menu's language choice comes right after the last service.
-pub(super) fn language_option(menus: &MenuSet) -> u8 {
-    menus
-        .services_by_position()
-        .last()
-        .map_or(1, |m| m.position() + 1)
 }
 
 pub(super) fn list_items(s: &Session, items: &Path) -> Vec<Value> {

@@ -1,14 +1,12 @@
 //! Loading menus: one file into a checked [`Menu`], a directory into a [`MenuSet`] that keeps
 //! every version a live session may still be walking.
 
-use super::check::{agency_action_errors, check_menu};
-use super::compile::compile;
-use super::error::{MenuError, Source};
+use super::error::MenuError;
+use super::load::check_source;
 use super::model::Menu;
-use super::raw::RawFile;
+use super::registered::{agency_errors, RegisteredAgencies};
 use super::DEFAULT_MIN_SCREEN_LIMIT;
-use crate::ids::{AgencyId, ServiceId};
-use sha2::{Digest, Sha256};
+use crate::ids::ServiceId;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -26,41 +24,18 @@ impl Menu {
         file: &str,
         min_screen_limit: usize,
     ) -> Result<Menu, Vec<MenuError>> {
-        let src = Source { text: source, file };
-        let raw: RawFile = toml::from_str(source).map_err(|e| vec![src.toml_error(&e)])?;
-        let compiled = compile(raw, &src, version_of(source));
-        let mut errors = compiled.errors;
-        let deep = errors.is_empty();
-        if let Some(menu) = &compiled.menu {
-            errors.extend(check_menu(
-                menu,
-                &src,
-                compiled.start_line,
-                &compiled.declared,
-                min_screen_limit,
-                deep,
-            ));
-        }
-        errors.sort_by_key(|e| e.line);
-        match compiled.menu {
-            Some(menu) if errors.is_empty() => Ok(menu),
-            _ => Err(errors),
+        let found = check_source(source, file, min_screen_limit);
+        match found.menu {
+            Some(menu) if found.errors.is_empty() => Ok(menu),
+            _ => Err(found.errors),
         }
     }
 
-    /// Actions the menu calls that its agency has not registered; run when the gateway
-    /// serves and knows the agencies.
-    pub fn check_agency_actions(
-        &self,
-        offered: &dyn Fn(&AgencyId, &str) -> bool,
-    ) -> Vec<MenuError> {
-        agency_action_errors(self, offered)
+    /// An agency that is not registered, or actions the menu calls that its agency does not
+    /// offer; run when the agencies are known.
+    pub fn check_agencies(&self, agencies: &RegisteredAgencies) -> Vec<MenuError> {
+        agency_errors(self, agencies)
     }
-}
-
-/// First 12 hex characters of the SHA-256 of the file.
-fn version_of(source: &str) -> String {
-    hex::encode(Sha256::digest(source.as_bytes()))[..12].to_string()
 }
 
 /// Every loaded menu, by service and version, and the current version of each service.
@@ -76,7 +51,8 @@ impl MenuSet {
         Self::default()
     }
 
-    /// Loads every `*.toml` in `dir`, reporting every error of every file at once.
+    /// Loads every `*.toml` in `dir`, reporting every error of every file at once (agencies
+    /// are not checked: see [`MenuSet::check_dir`]).
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<MenuSet, Vec<MenuError>> {
         Self::load_dir_with_limit(dir, DEFAULT_MIN_SCREEN_LIMIT)
     }
@@ -85,63 +61,7 @@ impl MenuSet {
         dir: impl AsRef<Path>,
         min_screen_limit: usize,
     ) -> Result<MenuSet, Vec<MenuError>> {
-        let dir = dir.as_ref();
-        let io_error = |file: &Path, e: std::io::Error| MenuError {
-            file: file.display().to_string(),
-            line: None,
-            state: None,
-            problem: format!("cannot read: {e}"),
-        };
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| vec![io_error(dir, e)])?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        let mut set = MenuSet::new();
-        let mut errors = Vec::new();
-        for path in paths {
-            let file = path.display().to_string();
-            let menu = match std::fs::read_to_string(&path) {
-                Ok(source) => Menu::parse_with_limit(&source, &file, min_screen_limit),
-                Err(e) => Err(vec![io_error(&path, e)]),
-            };
-            match menu {
-                Err(e) => errors.extend(e),
-                Ok(menu) => {
-                    let stem = path
-                        .file_stem()
-                        .and_then(|s| s.to_str())
-                        .unwrap_or_default();
-                    if stem != menu.id().as_str() {
-                        errors.push(set_error(
-                            &menu,
-                            format!(
-                                "service {:?} must be in a file named {}.toml",
-                                menu.id().as_str(),
-                                menu.id()
-                            ),
-                        ));
-                    } else if let Some(other) = set.current(menu.id()) {
-                        errors.push(set_error(
-                            &menu,
-                            format!(
-                                "service {:?} is also defined in {}",
-                                menu.id().as_str(),
-                                other.file()
-                            ),
-                        ));
-                    } else if let Err(e) = set.insert(Arc::new(menu)) {
-                        errors.push(e);
-                    }
-                }
-            }
-        }
-        if errors.is_empty() {
-            Ok(set)
-        } else {
-            Err(errors)
-        }
+        Self::check_dir(dir, min_screen_limit, None).into_result()
     }
 
     /// Adds a menu and makes it its service's current version; earlier versions stay
@@ -195,22 +115,18 @@ impl MenuSet {
         self.versions.get(service)?.get(version)
     }
 
+    /// Every loaded version of every service, current or not.
+    pub fn loaded(&self) -> impl Iterator<Item = &Arc<Menu>> {
+        self.versions
+            .values()
+            .flat_map(|versions| versions.values())
+    }
+
     /// Current menus in root-menu order.
     pub fn services_by_position(&self) -> Vec<&Arc<Menu>> {
         let mut menus: Vec<_> = self.current.values().collect();
         menus.sort_by_key(|m| m.position());
         menus
-    }
-
-    /// [`Menu::check_agency_actions`] for every current menu.
-    pub fn check_agency_actions(
-        &self,
-        offered: &dyn Fn(&AgencyId, &str) -> bool,
-    ) -> Vec<MenuError> {
-        self.current
-            .values()
-            .flat_map(|m| m.check_agency_actions(offered))
-            .collect()
     }
 }
 

@@ -74,3 +74,24 @@ pub async fn latest_menu_version(
     })
     .op("latest_menu_version")
 }
+
+/// One published version, without its source.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PublishedVersion {
+    pub service_id: String,
+    pub version: String,
+    pub created_at: Timestamp,
+}
+
+/// Every published version of every service, newest first.
+pub async fn list_menu_versions(db: &Db) -> Result<Vec<PublishedVersion>, DbError> {
+    on_both!(db, pool => {
+        sqlx::query_as(
+            "SELECT service_id, version, created_at FROM menu_versions
+             ORDER BY service_id, created_at DESC",
+        )
+        .fetch_all(pool)
+        .await
+    })
+    .op("list_menu_versions")
+}

@@ -30,6 +30,8 @@ pub enum Filter {
     Money,
     /// RFC 3339 → `24/11/2026 09:30`; a plain date → `24/11/2026`.
     Date,
+    /// RFC 3339 → `Jumatatu 07/12 09:00` (`Mon 07/12 09:00`): a day in the coming days.
+    Day,
 }
 
 /// `name`, `name.field`, `name[0].field`: a variable and the way into its JSON value.
@@ -129,6 +131,7 @@ impl Template {
                             Some(Filter::Date) => {
                                 out.push_str(&format::date(&text, scope.language))
                             }
+                            Some(Filter::Day) => out.push_str(&format::day(&text, scope.language)),
                         }
                     }
                 }
@@ -147,9 +150,10 @@ fn compile_value(expr: &str) -> Result<Part, String> {
         None => None,
         Some("money") => Some(Filter::Money),
         Some("date") => Some(Filter::Date),
+        Some("day") => Some(Filter::Day),
         Some(other) => {
             return Err(format!(
-                "unknown filter {other:?} in {{{expr}}} (known: money, date)"
+                "unknown filter {other:?} in {{{expr}}} (known: money, date, day)"
             ))
         }
     };
@@ -275,6 +279,14 @@ mod tests {
         assert_eq!(
             render("{ due | date }", vars.clone(), Language::SWAHILI),
             "24/11/2026 09:30"
+        );
+        assert_eq!(
+            render("{due|day}", vars.clone(), Language::SWAHILI),
+            "Jumanne 24/11 09:30"
+        );
+        assert_eq!(
+            render("{due|day}", vars.clone(), Language::ENGLISH),
+            "Tue 24/11 09:30"
         );
         assert_eq!(
             render("{msisdn} {language}", vars.clone(), Language::SWAHILI),

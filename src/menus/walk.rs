@@ -3,9 +3,9 @@
 
 use super::model::{Kind, Menu, State};
 use super::phrases::{self, Phrase};
-use super::screens::{language_option, list_items, scope};
+use super::screens::{list_items, scope};
 use super::set::MenuSet;
-use super::MAX_OPTIONS;
+use super::{LANGUAGE_KEY, MAX_OPTIONS};
 use crate::ids::AgencyId;
 use crate::language::Language;
 use crate::sessions::{Location, Session};
@@ -166,7 +166,7 @@ impl<'a> Walker<'a> {
         else {
             return self.show(s, None, 0);
         };
-        let target = match outcome {
+        let (target, key) = match outcome {
             ActionOutcome::Ok(data) => {
                 for k in keep {
                     s.vars.insert(
@@ -174,14 +174,33 @@ impl<'a> Walker<'a> {
                         k.path.find_in(&data).cloned().unwrap_or(Value::Null),
                     );
                 }
-                &on.ok
+                (&on.ok, "ok")
             }
-            ActionOutcome::NotFound => on.not_found.as_ref().unwrap_or(&on.failed),
-            ActionOutcome::Rejected => on.rejected.as_ref().unwrap_or(&on.failed),
-            ActionOutcome::Failed => &on.failed,
+            ActionOutcome::NotFound => match &on.not_found {
+                Some(target) => (target, "not_found"),
+                None => (&on.failed, "failed"),
+            },
+            ActionOutcome::Rejected => match &on.rejected {
+                Some(target) => (target, "rejected"),
+                None => (&on.failed, "failed"),
+            },
+            ActionOutcome::Failed => (&on.failed, "failed"),
         };
+        let language = menu.language_for(s.language);
+        let notice = on
+            .notices
+            .get(key)
+            .and_then(|text| text.get(language))
+            .map(|t| t.render(&scope(s, language, None)));
+        // Back to the screen the call came from (an input asking again): it is already on
+        // the history, and `0` must not show it twice.
+        if let Some(Location::Service { state, .. }) = s.history.last() {
+            if *state == target.state {
+                s.history.pop();
+            }
+        }
         // An action is never a screen to come back to, so it is not pushed on the history.
-        self.go(s, menu, &target.state, false)
+        self.go_from(s, menu, &target.state, false, 0, notice.as_deref())
     }
 
     pub(super) fn locate(&self, s: &Session) -> Here<'a> {
@@ -200,7 +219,7 @@ impl<'a> Walker<'a> {
     }
 
     fn go(&self, s: &mut Session, menu: &Menu, state: &str, remember: bool) -> Step {
-        self.go_from(s, menu, state, remember, 0)
+        self.go_from(s, menu, state, remember, 0, None)
     }
 
     pub(super) fn go_from(
@@ -210,6 +229,7 @@ impl<'a> Walker<'a> {
         state: &str,
         remember: bool,
         redirects: usize,
+        notice: Option<&str>,
     ) -> Step {
         if remember {
             if s.history.len() >= MAX_HISTORY {
@@ -224,14 +244,14 @@ impl<'a> Walker<'a> {
         };
         s.note_reached(menu.id(), state);
         s.page = 0;
-        self.show(s, None, redirects)
+        self.show(s, notice, redirects)
     }
 
     fn choose_at_root(&self, s: &mut Session, input: &str) -> Step {
         let Some(n) = chosen_number(input).and_then(|n| u8::try_from(n).ok()) else {
             return self.invalid(s, s.language);
         };
-        if n == language_option(self.menus) {
+        if n == LANGUAGE_KEY {
             s.language = if s.language == Language::SWAHILI {
                 Language::ENGLISH
             } else {

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use subtle::ConstantTimeEq;
 
-/// Why a callback was refused. For logs only: the telco gets a plain 401.
+/// Why a callback was refused. The caller is told the class of problem (see
+/// [`AuthError::public_reason`]), never which half of its credentials was wrong.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("telco {0} has neither credentials nor allowed networks, so every call is refused")]
@@ -27,6 +28,35 @@ pub enum AuthError {
     WrongUsername,
     #[error("wrong password")]
     WrongPassword,
+}
+
+impl AuthError {
+    /// True when the caller's address, not its credentials, is the problem (a 403).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(
+            self,
+            AuthError::NotConfigured(_) | AuthError::PeerNotAllowed(_)
+        )
+    }
+
+    /// What the caller is told: enough to fix its own configuration, nothing about the secret.
+    pub fn public_reason(&self, telco: &TelcoId) -> String {
+        match self {
+            AuthError::NotConfigured(_) => format!(
+                "telco {telco} has neither credentials nor allowed networks; an operator must run `mgov telcos update {telco}`"
+            ),
+            AuthError::PeerNotAllowed(peer) => format!(
+                "peer {peer} is outside telco {telco}'s allowed networks (`mgov telcos update {telco} --allow <cidr>`)"
+            ),
+            AuthError::MissingHeader => {
+                format!("telco {telco} authenticates with HTTP Basic; no Authorization header was sent")
+            }
+            AuthError::Malformed => "the Authorization header is not valid HTTP Basic".to_string(),
+            AuthError::WrongUsername | AuthError::WrongPassword => {
+                format!("wrong username or password for telco {telco}")
+            }
+        }
+    }
 }
 
 pub fn authenticate(telco: &Telco, peer: IpAddr, headers: &HeaderMap) -> Result<(), AuthError> {

@@ -69,7 +69,7 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
         .map(|r| r.rows_affected())
     })
     .op(OP)?;
-    Ok(())
+    crate::db::changes::announce(db, "telcos").await
 }
 
 pub async fn get_telco(db: &Db, id: &TelcoId) -> Result<Option<Telco>, DbError> {

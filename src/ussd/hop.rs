@@ -15,12 +15,13 @@ use crate::app::{AppState, Gateway};
 use crate::db::citizens;
 use crate::db::journal::Record;
 use crate::language::Language;
-use crate::menus::{ActionOutcome, Step, Walker};
+use crate::menus::{ActionOutcome, MenuSet, Step, Walker};
 use crate::msisdn::Msisdn;
 use crate::sessions::{now_ms, Found, LastHop, Lease, Location, Session, SessionError, Tombstone};
 use crate::telcos::Telco;
 use crate::telemetry::names;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -61,8 +62,15 @@ const LEASE_SLACK: Duration = Duration::from_secs(2);
 /// A new dialogue waits at most this long for the number's remembered language.
 const LANGUAGE_LOOKUP_WAIT: Duration = Duration::from_millis(300);
 
-/// Answers one hop. Never fails towards the telco: every problem becomes a screen.
-pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (UssdReply, HopOutcome) {
+/// Answers one hop over the gateway's menus, or over `preview` when given (the phone page's
+/// menus with a version not yet published). Never fails towards the telco: every problem
+/// becomes a screen.
+pub async fn answer(
+    gw: &AppState,
+    telco: &Telco,
+    request: UssdRequest,
+    preview: Option<Arc<MenuSet>>,
+) -> (UssdReply, HopOutcome) {
     let deadline = Instant::now() + gw.hop_budget();
     let key = session_key(&telco.id, &request.session_id);
     let end_with = |kind: Notice, outcome: HopOutcome| {
@@ -101,7 +109,10 @@ pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (Ussd
                         consumed,
                         ..*session
                     };
-                    walk(gw, telco, lease, session, inputs, false, &request, deadline).await
+                    walk(
+                        gw, telco, lease, session, inputs, false, &request, deadline, preview,
+                    )
+                    .await
                 }
                 (verdict, Some(last)) => {
                     release(gw, lease).await;
@@ -126,6 +137,7 @@ pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (Ussd
                         false,
                         &request,
                         deadline,
+                        preview,
                     )
                     .await
                 }
@@ -156,7 +168,10 @@ pub async fn answer(gw: &AppState, telco: &Telco, request: UssdRequest) -> (Ussd
             let (typed, consumed) = first_inputs(&request.input);
             inputs.extend(typed);
             let session = new_session(key, telco, &request, language, consumed);
-            walk(gw, telco, lease, session, inputs, true, &request, deadline).await
+            walk(
+                gw, telco, lease, session, inputs, true, &request, deadline, preview,
+            )
+            .await
         }
     }
 }
@@ -237,9 +252,13 @@ async fn walk(
     first_hop: bool,
     request: &UssdRequest,
     deadline: Instant,
+    preview: Option<Arc<MenuSet>>,
 ) -> (UssdReply, HopOutcome) {
     let language_before = session.language;
-    let menus = gw.menus_for(&session).await;
+    let menus = match preview {
+        Some(menus) => menus,
+        None => gw.menus_for(&session).await,
+    };
     let mut walk = Walk {
         gw,
         walker: Walker::new(&menus, telco.screen_limit),

@@ -20,7 +20,9 @@ pub mod store;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::client_ip::client_ip;
+use crate::menus::MenuSet;
 use crate::telcos::auth::authenticate;
+use crate::telcos::Telco;
 use crate::telemetry::names;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -31,6 +33,7 @@ use axum::routing::post;
 use axum::Router;
 use request::{session_key, UssdCallback};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -48,9 +51,6 @@ async fn callback(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let refuse = |reason: &'static str| {
-        metrics::counter!(names::CALLBACKS_REFUSED, "reason" => reason).increment(1);
-    };
     let telco = crate::ids::TelcoId::parse(&telco_id)
         .ok()
         .and_then(|id| gw.telcos.get(&id))
@@ -62,7 +62,12 @@ async fn callback(
     if let Err(why) = authenticate(&telco, source, &headers) {
         refuse("unauthenticated");
         tracing::warn!(telco = %telco.id, peer = %source, reason = %why, "callback refused");
-        return Err(ApiError::unauthorized());
+        let reason = why.public_reason(&telco.id);
+        return Err(if why.is_forbidden() {
+            ApiError::forbidden(reason)
+        } else {
+            ApiError::unauthorized(reason)
+        });
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -73,9 +78,27 @@ async fn callback(
             ApiError::bad_request(rejection.body_text())
         }
     })?;
+    answer_callback(&gw, &telco, &headers, &body, started, None).await
+}
+
+fn refuse(reason: &'static str) {
+    metrics::counter!(names::CALLBACKS_REFUSED, "reason" => reason).increment(1);
+}
+
+/// Parses one callback of `telco` in its wire format and answers it. A hop walks `preview`
+/// when given (a menu version the phone page shows before it is published), else the
+/// gateway's menus.
+pub(crate) async fn answer_callback(
+    gw: &AppState,
+    telco: &Arc<Telco>,
+    headers: &HeaderMap,
+    body: &[u8],
+    started: Instant,
+    preview: Option<Arc<MenuSet>>,
+) -> Result<Response, ApiError> {
     let format = telco.wire_format;
     let callback = format
-        .parse_ussd(&headers, &body, &gw.config.default_country)
+        .parse_ussd(headers, body, &gw.config.default_country)
         .map_err(|e| {
             refuse(e.code());
             ApiError::new(e.status(), e.code(), e.to_string())
@@ -106,7 +129,7 @@ async fn callback(
                     if let Some(reply) = hop_gw.rate_limited(&hop_telco, &request.msisdn) {
                         return (reply, hop::HopOutcome::Unavailable);
                     }
-                    hop::answer(&hop_gw, &hop_telco, request).await
+                    hop::answer(&hop_gw, &hop_telco, request, preview).await
                 }
                 .instrument(span),
             );

@@ -1,9 +1,12 @@
 //! The whole gateway over HTTP: the demo journeys through both wire formats on both backend
-//! pairs (Redis + Postgres, and the embedded default), refused callbacks, faults, operations.
+//! pairs (Redis + Postgres, and the embedded default), slots and votes that one number takes
+//! from others, refused callbacks, faults, operations.
 
 mod aggregator;
+mod bookings;
 mod breaker;
 mod callbacks;
+mod directory;
 mod durability;
 mod exactly_once;
 mod faults;

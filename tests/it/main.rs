@@ -1,6 +1,7 @@
 mod gateway;
 mod journal;
 mod menus;
+mod phone;
 mod report;
 mod sessions;
 mod store;

@@ -1,8 +1,13 @@
-//! Menus: the demo files under `menus/` walked purely, and every load-time check.
+//! Menus: the demo files under `menus/` walked purely, every load-time check, and each
+//! demo service walked through the gateway.
 
+mod agencies;
 mod checks;
 mod journeys;
+mod notices;
+mod one_run;
 mod paging;
+mod services;
 
 use mgov::ids::TelcoId;
 use mgov::language::Language;

@@ -1,5 +1,6 @@
 //! The HTTP face of the simulator: `POST /` for every action, `GET /healthz`, `GET /stats`,
-//! and `/admin/latency` to slow the back office down at run time (drills):
+//! `GET /polls/{poll_id}/results` (`?language=sw` for Swahili texts) for what an agency reads
+//! of its consultation, and `/admin/latency` to slow the back office down at run time (drills):
 //! `POST {"latency":"6s","for":"10s"}` (`for` optional), `GET` to read, `DELETE` to restore.
 //!
 //! A `POST /` goes through, in order: the configured latency, the signature check (401),
@@ -10,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-use super::actions::{perform, Action, Context, Issuer};
+use super::actions::{perform, poll_results, Action, Context, Issuer, Records};
 use super::idempotency::{Answers, Freshness};
 use super::latency::{parse_duration, LatencyControl};
 use super::stats::{Event, Stats};
@@ -33,6 +34,7 @@ pub(crate) struct Backoffice {
     latency: LatencyControl,
     failure_rate: f64,
     issuer: Issuer,
+    records: Records,
     answers: Answers,
     stats: Stats,
 }
@@ -44,6 +46,7 @@ impl Backoffice {
             latency: LatencyControl::new(settings.latency),
             failure_rate: settings.failure_rate,
             issuer: Issuer::default(),
+            records: Records::default(),
             answers: Answers::new(settings.idempotency_window, settings.max_remembered),
             stats: Stats::default(),
         }
@@ -60,6 +63,7 @@ pub(crate) fn router(backoffice: Arc<Backoffice>) -> Router {
         .route("/", post(answer))
         .route("/healthz", get(healthz))
         .route("/stats", get(stats))
+        .route("/polls/{poll_id}/results", get(poll_tally))
         .route(
             "/admin/latency",
             get(latency_now).post(replace_latency).delete(reset_latency),
@@ -129,8 +133,10 @@ async fn answer(
         .get_or_answer(action, &envelope.request_id, || {
             let context = Context {
                 language: envelope.language.as_deref().unwrap_or("en"),
+                msisdn: &envelope.msisdn,
                 now: Utc::now(),
                 issuer: &backoffice.issuer,
+                records: &backoffice.records,
             };
             let no_params = Map::new();
             let params = envelope.params.as_ref().unwrap_or(&no_params);
@@ -179,6 +185,29 @@ async fn stats(State(backoffice): State<Arc<Backoffice>>) -> Json<Value> {
     let mut stats = backoffice.stats.to_json();
     stats["remembered"] = json!(backoffice.answers.len());
     Json(stats)
+}
+
+#[derive(Debug, Deserialize)]
+struct ResultsQuery {
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// `GET /polls/{poll_id}/results`: every choice with its count; `404` for an unknown poll.
+async fn poll_tally(
+    State(backoffice): State<Arc<Backoffice>>,
+    Path(poll_id): Path<String>,
+    Query(query): Query<ResultsQuery>,
+) -> Response {
+    let language = query.language.as_deref().unwrap_or("en");
+    match poll_results(&backoffice.records.ballots, &poll_id, language) {
+        Some(results) => Json(results).into_response(),
+        None => error_reply(
+            StatusCode::NOT_FOUND,
+            "unknown_poll",
+            format!("no poll {poll_id:?}"),
+        ),
+    }
 }
 
 /// `POST /admin/latency`: `latency` as on the command line, `for` how long (else until reset).

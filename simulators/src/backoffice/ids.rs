@@ -58,6 +58,18 @@ impl Permutation {
         }
         left * self.half + right
     }
+
+    /// The value that [`Permutation::apply`] maps to `image`.
+    pub(crate) fn invert(&self, image: u64) -> u64 {
+        debug_assert!(image < self.domain());
+        let (mut left, mut right) = (image / self.half, image % self.half);
+        for key in self.keys.iter().rev() {
+            let previous = (right + self.half - mix64(left ^ key) % self.half) % self.half;
+            right = left;
+            left = previous;
+        }
+        left * self.half + right
+    }
 }
 
 /// Issues `0, 1, 2, ...` permuted: unique numbers in `0..domain` that do not look sequential.
@@ -87,6 +99,32 @@ impl Sequence {
     }
 }
 
+/// The Luhn check digit of `digits` (ASCII digits), so that a mistyped identifier (one wrong
+/// digit, most swaps of neighbours) is told apart from an issued one.
+pub(crate) fn luhn_digit(digits: &str) -> char {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            match (i % 2 == 0, d * 2) {
+                (true, doubled) if doubled > 9 => doubled - 9,
+                (true, doubled) => doubled,
+                (false, _) => d,
+            }
+        })
+        .sum();
+    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
+/// Whether `number` (ASCII digits) ends in the Luhn check digit of the rest.
+pub(crate) fn luhn_valid(number: &str) -> bool {
+    number.len() >= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && number.ends_with(luhn_digit(&number[..number.len() - 1]))
+}
+
 /// `value` as exactly `width` digits in the Crockford base-32 alphabet (no I, L, O, U),
 /// which reads well over the phone and in an SMS.
 pub(crate) fn crockford(mut value: u64, width: usize) -> String {
@@ -113,7 +151,18 @@ mod tests {
                 .map(|value| permutation.apply(value))
                 .collect();
             assert_eq!(images, (0..permutation.domain()).collect());
+            for value in 0..permutation.domain() {
+                assert_eq!(permutation.invert(permutation.apply(value)), value);
+            }
         }
+    }
+
+    #[test]
+    fn luhn_catches_one_wrong_digit() {
+        assert_eq!(luhn_digit("7992739871"), '3');
+        assert!(luhn_valid("79927398713"));
+        assert!(!luhn_valid("79927398714") && !luhn_valid("79927398613"));
+        assert!(!luhn_valid("7") && !luhn_valid("7a"));
     }
 
     #[test]

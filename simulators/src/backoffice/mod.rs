@@ -5,12 +5,17 @@
 //! - `GET /healthz`: `{"status":"ok"}`.
 //! - `GET /stats`: request counters (per action, replays, simulated failures, 401s, 400s) and
 //!   how many answers are remembered for replay.
+//! - `GET /polls/{poll_id}/results`: a consultation's tally, per question and choice
+//!   (`?language=sw` for Swahili texts).
 //! - `/admin/latency`: replace the latency at run time, for a while or until reset (drills).
 //!
 //! Answers are deterministic where tests need them to be; each action's module documents
 //! how (`actions/bills.rs` and so on). In short: any 8-digit account not starting with `0` has
-//! one bill; control numbers are `99` + 10 digits, unique, and repeated for a repeated
-//! `request_id`; case ids ending in `0` are not found.
+//! one bill; a bill's control number is `99` + 10 digits derived from the bill, the same
+//! every time it is asked for; case numbers are 9 digits with a check digit, so a mistyped
+//! one is not found; parcels starting with `0` are not found, those ending in `0` owe nothing;
+//! a booked slot is no longer offered and another number cannot book it; a poll counts one
+//! answer per number.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

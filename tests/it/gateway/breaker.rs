@@ -84,9 +84,10 @@ async fn a_failing_agency_is_cut_off_while_another_agency_keeps_working() {
     let mut phone = gw.phone(WireFormat::Hubtel, &msisdn());
     phone.dial("*152*00#").await.unwrap();
     phone.press("2").await.unwrap();
-    let screen = phone.press("12345671").await.unwrap();
+    phone.press("2").await.unwrap();
+    let screen = phone.press("250417615").await.unwrap();
     assert!(
-        screen.ends && screen.text.contains("Ombi CS12345671:"),
+        screen.ends && screen.text.contains("RITA, ombi 250417615:"),
         "RITA's service completes: {screen:?}"
     );
     let rita = AgencyId::parse("rita").unwrap();

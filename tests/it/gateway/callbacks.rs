@@ -32,6 +32,15 @@ async fn unknown_and_unauthenticated_callers_touch_no_session() {
 
     let anonymous = gw.http.post(&url).form(&form).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        "Basic realm=\"mgov-gateway\""
+    );
+    let why: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(
+        why["message"],
+        "telco africastalking authenticates with HTTP Basic; no Authorization header was sent"
+    );
 
     let wrong = gw
         .http
@@ -42,6 +51,12 @@ async fn unknown_and_unauthenticated_callers_touch_no_session() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let why: serde_json::Value = wrong.json().await.unwrap();
+    // Which half was wrong is never said.
+    assert_eq!(
+        why["message"],
+        "wrong username or password for telco africastalking"
+    );
 
     // The other telco's credentials do not open this telco's callback.
     let (user, secret) = gw.credentials["hubtel"].clone();

@@ -43,7 +43,7 @@ fn menus_check_passes_the_demo_menus_and_names_a_broken_file() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok  maji"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: maji v"));
 
     let dir = tempfile::tempdir().unwrap();
     let broken = std::fs::read_to_string(menus_dir().join("maji.toml"))

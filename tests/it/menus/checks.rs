@@ -2,7 +2,7 @@
 //! the state and the problem.
 
 use mgov::ids::AgencyId;
-use mgov::menus::{Menu, MenuSet};
+use mgov::menus::{Menu, MenuSet, RegisteredAgencies};
 
 const FILE: &str = "menus/demo.toml";
 
@@ -11,7 +11,7 @@ id = "demo"
 agency = "dawasa"
 title = { sw = "Demo", en = "Demo" }
 start = "home"
-position = 9
+position = 8
 
 [states.home]
 text = { sw = "Karibu", en = "Welcome" }
@@ -215,19 +215,28 @@ fn required_param_missing() {
 }
 
 #[test]
-fn action_the_agency_does_not_offer() {
+fn agency_not_registered_or_not_offering_the_action() {
     let menu = Menu::parse(BASE, FILE).unwrap();
-    let offered =
-        |agency: &AgencyId, action: &str| agency.as_str() == "dawasa" && action == "bills.fetch";
-    assert!(menu.check_agency_actions(&offered).is_empty());
-    let none = |_: &AgencyId, _: &str| false;
-    let e: Vec<String> = menu
-        .check_agency_actions(&none)
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
+    let dawasa = || AgencyId::parse("dawasa").unwrap();
+    let mut agencies = RegisteredAgencies::new();
+    agencies.register(dawasa(), ["bills.fetch".to_string()]);
+    assert!(menu.check_agencies(&agencies).is_empty());
+    let problems = |agencies: &RegisteredAgencies| -> Vec<String> {
+        let errors = menu.check_agencies(agencies);
+        errors.iter().map(|e| e.to_string()).collect()
+    };
+    // Not registered at all: one problem at the `agency =` line, not one per action.
     assert_eq!(
-        e,
+        problems(&RegisteredAgencies::new()),
+        [format!(
+            "{FILE}:{}: agency \"dawasa\" is not registered (mgov agencies add dawasa ...)",
+            line(BASE, "agency =")
+        )]
+    );
+    let mut without_the_action = RegisteredAgencies::new();
+    without_the_action.register(dawasa(), ["payments.control_number".to_string()]);
+    assert_eq!(
+        problems(&without_the_action),
         [format!(
             "{FILE}:{}: state \"fetch\": agency \"dawasa\" does not offer action \"bills.fetch\"",
             line(BASE, "action =")
@@ -293,7 +302,7 @@ fn pattern_that_does_not_compile() {
 #[test]
 fn bad_template() {
     let src = broken("\"Amount {amount|money}\"", "\"Amount {amount|euro}\"");
-    assert_one(&src, format!("{FILE}:{}: state \"done\": end in \"en\": unknown filter \"euro\" in {{amount|euro}} (known: money, date)", line(&src, "euro")));
+    assert_one(&src, format!("{FILE}:{}: state \"done\": end in \"en\": unknown filter \"euro\" in {{amount|euro}} (known: money, date, day)", line(&src, "euro")));
 }
 
 #[test]
@@ -322,11 +331,19 @@ fn too_many_options() {
 
 #[test]
 fn position_zero_and_builtin_names() {
-    let src = broken("position = 9", "position = 0");
+    let src = broken("position = 8", "position = 0");
     assert_one(
         &src,
         format!(
             "{FILE}:{}: position 0 is not allowed: 0 is the Back key, positions start at 1",
+            line(&src, "position")
+        ),
+    );
+    let src = broken("position = 8", "position = 9");
+    assert_one(
+        &src,
+        format!(
+            "{FILE}:{}: position 9 is not allowed: 9 is the root menu's language choice, positions run from 1 to 8",
             line(&src, "position")
         ),
     );
@@ -348,7 +365,7 @@ fn duplicate_positions_across_services() {
     std::fs::write(
         dir.join("wrong.toml"),
         BASE.replace("id = \"demo\"", "id = \"right\"")
-            .replace("position = 9", "position = 10"),
+            .replace("position = 8", "position = 7"),
     )
     .unwrap();
     let e: Vec<String> = MenuSet::load_dir(&dir)
@@ -362,14 +379,15 @@ fn duplicate_positions_across_services() {
         e,
         [
             format!(
-                "{}:{}: position 9 is already taken by service \"demo\" ({})",
+                "{}:{}: position 8 is already taken by service \"demo\" ({})",
                 file("other.toml"),
                 line(BASE, "position"),
                 file("demo.toml")
             ),
             format!(
-                "{}: service \"right\" must be in a file named right.toml",
-                file("wrong.toml")
+                "{}:{}: service \"right\" must be in a file named right.toml",
+                file("wrong.toml"),
+                line(BASE, "id =")
             ),
         ]
     );

@@ -28,7 +28,7 @@ fn maji_control_number_in_four_inputs_after_dial() {
     let mut s = session();
     assert_eq!(
         screen(w.enter(&mut s)),
-        "Huduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi\n4. English"
+        "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
     );
     assert_eq!(
         screen(w.input(&mut s, "1")),
@@ -67,13 +67,13 @@ fn maji_control_number_in_four_inputs_after_dial() {
 }
 
 #[test]
-fn maji_in_english_and_pay_bill_reuses_the_flow() {
+fn maji_in_english() {
     let set = demo_menus();
     let w = Walker::new(&set, 160);
     let mut s = session();
     s.language = Language::ENGLISH;
     assert_eq!(
-        screen(walk(&w, &mut s, &["1", "2"])),
+        screen(walk(&w, &mut s, &["1", "1"])),
         "Enter your account number (8 digits):\n0 Back  00 Home"
     );
     call(w.input(&mut s, "12345678"));
@@ -90,10 +90,14 @@ fn maji_outcomes_other_than_ok() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     call(walk(&w, &mut s, &["1", "1", "01234567"]));
+    // A wrong account asks again, saying why, and Back still leads to the service's menu.
     assert_eq!(
-        end(w.resume(&mut s, ActionOutcome::NotFound)),
-        "Akaunti haipo: hatukupata akaunti 01234567. Hakikisha namba kwenye bili yako na ujaribu tena."
+        screen(w.resume(&mut s, ActionOutcome::NotFound)),
+        "Hatukupata akaunti 01234567. Hakikisha namba kwenye bili yako.\nIngiza namba ya akaunti (tarakimu 8):\n0 Rudi  00 Mwanzo"
     );
+    assert_eq!(call(w.input(&mut s, "12345678")).2["account"], "12345678");
+    w.resume(&mut s, ActionOutcome::NotFound);
+    assert!(screen(w.input(&mut s, "0")).starts_with("Maji - DAWASA"));
     for outcome in [ActionOutcome::Failed, ActionOutcome::Rejected] {
         let mut s = session();
         call(walk(&w, &mut s, &["1", "1", "12345678"]));
@@ -125,8 +129,8 @@ fn invalid_choice_is_said_above_the_same_screen() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     assert_eq!(
-        screen(walk(&w, &mut s, &["9"])),
-        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji\n2. Hali ya ombi\n3. Miadi\n4. English"
+        screen(walk(&w, &mut s, &["7"])),
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
     );
     assert_eq!(s.location, Location::Root);
     s.language = Language::ENGLISH;
@@ -187,13 +191,13 @@ fn language_switch_from_the_root_menu() {
     let w = Walker::new(&set, 182);
     let mut s = session();
     assert_eq!(
-        screen(walk(&w, &mut s, &["4"])),
-        "Government services\n1. Water\n2. Application status\n3. Appointments\n4. Kiswahili"
+        screen(walk(&w, &mut s, &["9"])),
+        "Government services\n1. Water (DAWASA)\n2. Certificates (RITA)\n3. Appointments (NIDA)\n4. Property tax (Ilala)\n5. Consultation (Kinondoni)\n9. Kiswahili"
     );
     assert_eq!(s.language, Language::ENGLISH);
-    assert!(screen(w.input(&mut s, "2")).starts_with("Enter your application number"));
+    assert!(screen(w.input(&mut s, "2")).starts_with("RITA - Birth and death certificates"));
     let mut s = session();
-    assert!(screen(walk(&w, &mut s, &["4", "4"])).starts_with("Huduma za Serikali"));
+    assert!(screen(walk(&w, &mut s, &["9", "9"])).starts_with("Huduma za Serikali"));
     assert_eq!(s.language, Language::SWAHILI);
 }
 
@@ -223,24 +227,26 @@ fn a_service_dialled_by_its_own_code_is_home() {
 }
 
 #[test]
-fn kesi_shows_the_case_status() {
+fn kesi_shows_the_case_status_with_one_number_format() {
     let set = demo_menus();
     let w = Walker::new(&set, 182);
     let mut s = session();
+    let prompt = "Ingiza namba ya ombi (tarakimu 9, iko kwenye risiti):\n0 Rudi  00 Mwanzo";
+    assert_eq!(screen(walk(&w, &mut s, &["2", "2"])), prompt);
     assert_eq!(
-        screen(walk(&w, &mut s, &["2"])),
-        "Ingiza namba ya ombi lako (tarakimu tu):\n0 Rudi  00 Mwanzo"
+        screen(w.input(&mut s, "CS123")),
+        format!("Namba si sahihi. Namba ya ombi ina tarakimu 9, mfano 250417615.\n{prompt}")
     );
-    let (agency, action, params) = call(w.input(&mut s, "1234567"));
+    let (agency, action, params) = call(w.input(&mut s, "250417623"));
     assert_eq!(
         (agency.as_str(), action.as_str(), params["case_id"].as_str()),
-        ("rita", "cases.status", "1234567")
+        ("rita", "cases.status", "250417623")
     );
-    let data = json!({ "case_id": "CS1234567", "status": "IN_REVIEW", "status_text": "Ombi lako linashughulikiwa.",
-                       "updated_at": "2026-11-20T10:15:00+03:00" });
+    let data = json!({ "case_id": "250417623", "status": "IN_REVIEW", "decision": null,
+                       "status_text": "Linashughulikiwa na afisa.", "updated_at": "2026-11-20T10:15:00+03:00" });
     assert_eq!(
         end(w.resume(&mut s, ok(data))),
-        "Ombi CS1234567: Ombi lako linashughulikiwa.\nLimesasishwa 20/11/2026 10:15."
+        "RITA, ombi 250417623:\nLinashughulikiwa na afisa.\nLimesasishwa 20/11/2026 10:15."
     );
 }
 
@@ -269,7 +275,9 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     );
     let first = screen(w.resume(&mut s, ok(slots(12))));
     assert!(
-        first.starts_with("Ofisi ya Ilala. Chagua muda:\n1. 24/11/2026 08:00\n2. 24/11/2026 08:30"),
+        first.starts_with(
+            "Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00\n2. Jumanne 24/11 08:30"
+        ),
         "{first}"
     );
     assert!(first.ends_with("98 Zaidi  0 Rudi  00 Mwanzo"), "{first}");
@@ -278,8 +286,14 @@ fn miadi_books_a_slot_from_a_paginated_list() {
         pages.push(screen(w.input(&mut s, "98")));
     }
     assert!(
-        pages.last().unwrap().contains("12. 24/11/2026 13:30"),
+        pages.last().unwrap().contains("12. Jumanne 24/11 13:30"),
         "{pages:#?}"
+    );
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.starts_with("Ofisi ya Ilala. Chagua muda:\n")),
+        "every page says what the times are for: {pages:#?}"
     );
     assert!(pages.iter().all(|p| p.chars().count() <= 160));
     let (_, action, params) = call(w.input(&mut s, "12"));
@@ -290,8 +304,30 @@ fn miadi_books_a_slot_from_a_paginated_list() {
     let data = json!({ "booking_ref": "BK7Q2M4XKD", "slot_id": "SL-Ilala-20261124-1330", "starts_at": "2026-11-24T13:30:00+03:00", "office": "Ilala" });
     assert_eq!(
         end(w.resume(&mut s, ok(data))),
-        "Miadi imethibitishwa: 24/11/2026 13:30, ofisi ya NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD. Beba kitambulisho chako."
+        "Miadi imethibitishwa: Jumanne 24/11 13:30, NIDA Ilala.\nNamba ya miadi: BK7Q2M4XKD\nBeba cheti cha kuzaliwa na barua ya utambulisho ya Serikali ya Mtaa."
     );
+}
+
+#[test]
+fn an_invalid_choice_on_a_full_page_keeps_its_options_and_keys() {
+    let set = demo_menus();
+    // Room for the five times on one page, not for the notice above them as well.
+    let w = Walker::new(&set, 170);
+    let mut s = session();
+    call(walk(&w, &mut s, &["3", "1"]));
+    let list = screen(w.resume(&mut s, ok(slots(5))));
+    assert!(
+        list.starts_with("Ofisi ya Ilala. Chagua muda:\n1. Jumanne 24/11 08:00")
+            && !list.contains("98"),
+        "{list}"
+    );
+    let again = screen(w.input(&mut s, "98"));
+    assert_eq!(
+        again,
+        list.replace("Ofisi ya Ilala. Chagua muda:", "Chaguo si sahihi."),
+        "the notice takes the heading's place; no page 2 is promised that 98 cannot show"
+    );
+    assert!(again.contains("5. Jumanne 24/11 10:00"), "{again}");
 }
 
 #[test]

@@ -64,7 +64,8 @@ fn thirty_items_each_appear_once_within_160_characters() {
             page.chars().count()
         );
         assert_eq!(page.contains("0 Rudi"), i > 0, "page {i}: {page}");
-        assert_eq!(page.starts_with("Chagua muda:"), i == 0, "page {i}: {page}");
+        // Every page says what its options are.
+        assert!(page.starts_with("Chagua muda:\n"), "page {i}: {page}");
     }
     for i in 1..=30 {
         let line = format!("{i}. Muda S{i:02}");

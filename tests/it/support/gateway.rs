@@ -110,7 +110,7 @@ pub async fn production_world(mut backoffice: simulator::Settings) -> Production
 }
 
 /// Registers the telcos `africastalking` and `hubtel` with credentials, and the agencies
-/// `dawasa`, `rita` and `nida` at `backoffice_url`, through the same store calls
+/// the demo menus use at `backoffice_url`, through the same store calls
 /// `mgov telcos add` and `mgov agencies add` make. Returns HTTP Basic credentials per telco.
 pub async fn register_operators(
     db: &Db,
@@ -137,7 +137,7 @@ pub async fn register_operators(
         mgov::telcos::store::upsert_telco(db, &telco).await.unwrap();
         credentials.insert(id.to_string(), (id.to_string(), secret));
     }
-    for id in ["dawasa", "rita", "nida"] {
+    for id in ["dawasa", "rita", "nida", "ilala", "kinondoni"] {
         register_agency(db, id, backoffice_url, signing_secret).await;
     }
     credentials

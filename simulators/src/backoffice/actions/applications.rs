@@ -1,13 +1,15 @@
 //! `applications.submit`: accepts any service-specific fields and acknowledges receipt.
 //!
-//! The case id is `CS`, 8 digits from a permuted counter, and a final `1`, so `cases.status`
-//! finds it and reports `RECEIVED`. The receipt's digest is the hex SHA-256 of the params as
+//! The case id is 7 digits from a permuted counter, a `1` and a Luhn check digit, so
+//! `cases.status` finds it and reports `RECEIVED`. The receipt number is `RC` and 8 digits, a
+//! fixed permutation of the counter, so receipts are unique too. The receipt's digest is the hex SHA-256 of the params as
 //! canonical JSON (object keys sorted, no whitespace), so either side can recompute it.
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{rejected, rfc3339, ActionResult, Context, Outcome};
+use crate::backoffice::ids::{luhn_digit, Permutation};
 
 pub(super) fn submit(params: &Map<String, Value>, context: &Context) -> ActionResult {
     if params.is_empty() {
@@ -18,13 +20,16 @@ pub(super) fn submit(params: &Map<String, Value>, context: &Context) -> ActionRe
         .case_numbers
         .next()
         .ok_or_else(|| rejected("case numbers exhausted"))?;
-    let digits = format!("{number:08}1");
+    let payload = format!("{number:07}1");
+    let case_id = format!("{payload}{}", luhn_digit(&payload));
+    let receipt = Permutation::new(10_000, [0x7269_7461, 0x7265_6369, 0x7074_7321, 0x6d67_6f76])
+        .apply(number);
     let mut canonical = String::new();
     write_canonical(&mut canonical, &Value::Object(params.clone()));
     Ok(Outcome::Ok(json!({
-        "case_id": format!("CS{digits}"),
+        "case_id": case_id,
         "receipt": {
-            "id": format!("RC{digits}"),
+            "id": format!("RC{receipt:08}"),
             "issued_at": rfc3339(context.now),
             "digest": hex::encode(Sha256::digest(canonical.as_bytes())),
         },
@@ -94,8 +99,10 @@ mod tests {
         let issuer = Issuer::default();
         let context = Context {
             language: "en",
+            msisdn: "255754123456",
             now: fixed_now(),
             issuer: &issuer,
+            records: &Default::default(),
         };
         let params = json!({"service": "passport"});
         let first = ok_data(perform(
@@ -110,8 +117,13 @@ mod tests {
         ));
         assert_ne!(first["case_id"], second["case_id"]);
         let case_id = first["case_id"].as_str().unwrap();
-        assert_eq!(case_id.len(), 11, "{case_id}");
-        assert_eq!(first["receipt"]["id"], format!("RC{}", &case_id[2..]));
+        assert_eq!(case_id.len(), 9, "{case_id}");
+        let receipt = first["receipt"]["id"].as_str().unwrap();
+        assert!(
+            receipt.starts_with("RC") && receipt.len() == 10,
+            "{receipt}"
+        );
+        assert_ne!(receipt, second["receipt"]["id"]);
         let status = ok_data(run(
             Action::CasesStatus,
             json!({ "case_id": case_id }),

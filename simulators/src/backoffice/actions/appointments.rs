@@ -1,13 +1,19 @@
 //! `appointments.slots` and `appointments.book`.
 //!
-//! - An office has 3 to 12 slots a day (the count derived from its name), every 30 minutes
-//!   from 08:00 Dar es Salaam time, on the requested `date` (`YYYY-MM-DD`) or else tomorrow.
-//! - A slot id, `SL-<office>-<YYYYMMDD>-<HHMM>`, carries everything needed to book it, so
-//!   booking needs no memory of listed slots and survives a restart. Slots never fill up,
-//!   so a load test may book the same slot again and again.
+//! - An office opens Monday to Friday and has 2 to 4 slots a day (the count derived from its
+//!   name), every 90 minutes from 08:00 Dar es Salaam time. Without a `date` (`YYYY-MM-DD`),
+//!   the slots of the next 3 working days after today are listed; with one, that day's.
+//! - A slot id, `SL-<office>-<YYYYMMDD>-<HHMM>`, carries everything needed to book it.
+//! - A booked slot is taken: it is no longer listed, and booking it from another number is
+//!   `rejected`. The number that holds it gets its own booking back if it asks again (a second
+//!   dialogue after a lost screen), and a repeated `request_id` is answered from the
+//!   idempotency memory as for every action.
 //! - A booking reference is `BK` and 8 characters (Crockford base 32) from a permuted counter.
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, TimeDelta};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Weekday};
 use serde_json::{json, Map, Value};
 
 use super::{optional_str, rejected, required_str, rfc3339, ActionResult, Context, Outcome};
@@ -17,30 +23,69 @@ const FIRST_SLOT: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
     Some(time) => time,
     None => panic!("08:00 is a valid time"),
 };
-const SLOT_MINUTES: i64 = 30;
+const SLOT_MINUTES: i64 = 90;
 const MAX_OFFICE_LEN: usize = 64;
+/// Working days listed when no `date` is given.
+const DAYS_LISTED: usize = 3;
+/// Bookings of slots more than a day past are forgotten once this many are held, so that a
+/// simulator under load keeps a bounded memory.
+const PRUNE_FROM: usize = 10_000;
+
+/// Booked slots by slot id: who holds each and the answer they were given.
+#[derive(Debug, Default)]
+pub(crate) struct Bookings {
+    taken: Mutex<HashMap<String, Booking>>,
+}
+
+#[derive(Debug)]
+struct Booking {
+    msisdn: String,
+    starts_at: DateTime<FixedOffset>,
+    answer: Value,
+}
 
 pub(super) fn slots(params: &Map<String, Value>, context: &Context) -> ActionResult {
     let office = parse_office(required_str(params, "office")?)?;
-    let date = match optional_str(params, "date")? {
-        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| rejected(format!("date {text:?} is not YYYY-MM-DD")))?,
-        None => context.today() + Days::new(1),
+    let days: Vec<NaiveDate> = match optional_str(params, "date")? {
+        Some(text) => vec![NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| rejected(format!("date {text:?} is not YYYY-MM-DD")))?],
+        None => working_days_after(context.today())
+            .take(DAYS_LISTED)
+            .collect(),
     };
-    let count = 3 + seed(office) % 10;
-    let slots: Vec<Value> = (0..count as i64)
-        .map(|index| {
-            let time = FIRST_SLOT + TimeDelta::minutes(index * SLOT_MINUTES);
-            json!({
-                "slot_id": format!("SL-{office}-{}-{}", date.format("%Y%m%d"), time.format("%H%M")),
-                "starts_at": rfc3339(local_time(date, time)),
-                "office": office,
+    let per_day = 2 + seed(office) % 3;
+    let taken = context
+        .records
+        .bookings
+        .taken
+        .lock()
+        .expect("bookings lock");
+    let slots: Vec<Value> = days
+        .iter()
+        .filter(|day| is_working_day(**day))
+        .flat_map(|day| {
+            (0..per_day as i64).map(move |index| {
+                let time = FIRST_SLOT + TimeDelta::minutes(index * SLOT_MINUTES);
+                let slot_id = format!(
+                    "SL-{office}-{}-{}",
+                    day.format("%Y%m%d"),
+                    time.format("%H%M")
+                );
+                (slot_id, local_time(*day, time))
             })
         })
+        .filter(|(slot_id, _)| !taken.contains_key(slot_id))
+        .map(|(slot_id, starts_at)| {
+            json!({ "slot_id": slot_id, "starts_at": rfc3339(starts_at), "office": office })
+        })
+        .collect();
+    let dates: Vec<String> = days
+        .iter()
+        .map(|day| day.format("%Y-%m-%d").to_string())
         .collect();
     Ok(Outcome::Ok(json!({
         "office": office,
-        "date": date.format("%Y-%m-%d").to_string(),
+        "dates": dates,
         "slots": slots,
     })))
 }
@@ -50,21 +95,60 @@ pub(super) fn book(params: &Map<String, Value>, context: &Context) -> ActionResu
     let name = optional_str(params, "name")?;
     let (office, starts_at) =
         parse_slot_id(slot_id).ok_or_else(|| rejected(format!("unknown slot {slot_id:?}")))?;
+    // Checking and taking the slot under one lock: two numbers racing for it get one booking.
+    let mut taken = context
+        .records
+        .bookings
+        .taken
+        .lock()
+        .expect("bookings lock");
+    if let Some(booking) = taken.get(slot_id) {
+        return if booking.msisdn == context.msisdn {
+            Ok(Outcome::Ok(booking.answer.clone()))
+        } else {
+            Err(rejected(format!(
+                "slot {slot_id} was just booked by someone else"
+            )))
+        };
+    }
     let number = context
         .issuer
         .booking_refs
         .next()
         .ok_or_else(|| rejected("booking references exhausted"))?;
-    let mut data = json!({
+    let mut answer = json!({
         "booking_ref": format!("BK{}", crockford(number, 8)),
         "slot_id": slot_id,
         "starts_at": rfc3339(starts_at),
         "office": office,
     });
     if let Some(name) = name {
-        data["name"] = json!(name);
+        answer["name"] = json!(name);
     }
-    Ok(Outcome::Ok(data))
+    if taken.len() >= PRUNE_FROM {
+        let horizon = context.now - TimeDelta::days(1);
+        taken.retain(|_, booking| booking.starts_at > horizon);
+    }
+    taken.insert(
+        slot_id.to_owned(),
+        Booking {
+            msisdn: context.msisdn.to_owned(),
+            starts_at,
+            answer: answer.clone(),
+        },
+    );
+    Ok(Outcome::Ok(answer))
+}
+
+fn is_working_day(day: NaiveDate) -> bool {
+    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// Monday to Friday, from the day after `today`.
+fn working_days_after(today: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    (1..)
+        .filter_map(move |n| today.checked_add_days(Days::new(n)))
+        .filter(|day| is_working_day(*day))
 }
 
 /// Office names end up inside slot ids, so keep them printable and short.
@@ -97,92 +181,5 @@ fn local_time(date: NaiveDate, time: NaiveTime) -> DateTime<FixedOffset> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashSet;
-
-    use serde_json::{json, Value};
-
-    use super::super::test_support::{fixed_now, ok_data, run};
-    use super::super::{perform, Action, Context, Issuer, Outcome};
-
-    fn slots(params: Value) -> Outcome {
-        run(Action::AppointmentsSlots, params, "en")
-    }
-
-    #[test]
-    fn offices_get_3_to_12_slots_deterministically() {
-        let mut counts = HashSet::new();
-        for office in (0..200).map(|n| format!("Office {n}")) {
-            let data = ok_data(slots(json!({ "office": office })));
-            assert_eq!(data, ok_data(slots(json!({ "office": office }))));
-            let count = data["slots"].as_array().unwrap().len();
-            assert!((3..=12).contains(&count), "{office}: {count}");
-            counts.insert(count);
-        }
-        assert_eq!(counts.len(), 10, "every count from 3 to 12 shows up");
-    }
-
-    #[test]
-    fn slots_default_to_tomorrow_and_honour_a_given_date() {
-        let data = ok_data(slots(json!({ "office": "Kinondoni" })));
-        assert_eq!(data["date"], "2025-06-03");
-        let first = &data["slots"][0];
-        assert_eq!(first["slot_id"], "SL-Kinondoni-20250603-0800");
-        assert_eq!(first["starts_at"], "2025-06-03T08:00:00+03:00");
-        assert_eq!(first["office"], "Kinondoni");
-        assert_eq!(data["slots"][1]["starts_at"], "2025-06-03T08:30:00+03:00");
-
-        let dated = ok_data(slots(json!({ "office": "Ilala", "date": "2025-07-01" })));
-        assert_eq!(dated["slots"][0]["slot_id"], "SL-Ilala-20250701-0800");
-        assert!(matches!(
-            slots(json!({ "office": "Ilala", "date": "01/07/2025" })),
-            Outcome::Rejected(_)
-        ));
-        assert!(matches!(slots(json!({})), Outcome::Rejected(_)));
-    }
-
-    #[test]
-    fn listed_slots_can_be_booked_with_unique_references() {
-        let issuer = Issuer::default();
-        let context = Context {
-            language: "en",
-            now: fixed_now(),
-            issuer: &issuer,
-        };
-        let listed = ok_data(slots(json!({ "office": "Temeke-Mbagala" })));
-        let mut refs = HashSet::new();
-        for slot in listed["slots"].as_array().unwrap() {
-            let params = json!({ "slot_id": slot["slot_id"], "name": "Amina Juma" });
-            let booked = ok_data(perform(
-                Action::AppointmentsBook,
-                params.as_object().unwrap(),
-                &context,
-            ));
-            assert_eq!(booked["starts_at"], slot["starts_at"]);
-            assert_eq!(booked["office"], "Temeke-Mbagala");
-            assert_eq!(booked["name"], "Amina Juma");
-            let booking_ref = booked["booking_ref"].as_str().unwrap().to_owned();
-            assert!(booking_ref.starts_with("BK") && booking_ref.len() == 10);
-            assert!(refs.insert(booking_ref));
-        }
-    }
-
-    #[test]
-    fn unknown_slot_formats_are_rejected() {
-        for slot_id in [
-            "slot-1",
-            "SL-",
-            "SL--20250603-0800",
-            "SL-Ilala-20250631-0800",
-            "SL-Ilala-20250603-2500",
-            "SL-Ilala-2025063-0800",
-        ] {
-            let outcome = run(
-                Action::AppointmentsBook,
-                json!({ "slot_id": slot_id }),
-                "en",
-            );
-            assert!(matches!(outcome, Outcome::Rejected(_)), "{slot_id}");
-        }
-    }
-}
+#[path = "appointments_tests.rs"]
+mod tests;

@@ -18,7 +18,8 @@ use serde_json::{json, Map, Value};
 use super::{rejected, required_str, ActionResult, Context, Outcome};
 use crate::backoffice::ids::seed;
 
-const CUSTOMER_NAMES: &[&str] = &[
+/// Also the owners of parcels in `property_tax`.
+pub(super) const CUSTOMER_NAMES: &[&str] = &[
     "Amina Juma",
     "Baraka Mwakyusa",
     "Neema Mushi",
@@ -82,8 +83,20 @@ pub(super) fn fetch(params: &Map<String, Value>, context: &Context) -> ActionRes
     })))
 }
 
+/// The id of the bill of the 8-digit `account`.
+pub(super) fn bill_id(account: u64) -> String {
+    format!("BL{account:08}")
+}
+
+/// The account a bill id names, when it names one.
+pub(super) fn account_of(bill_id: &str) -> Option<&str> {
+    bill_id
+        .strip_prefix("BL")
+        .filter(|account| account.len() == 8 && account.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// `45000` → `"45000.00"`: money travels as a decimal string with two places.
-fn shillings_to_string(shillings: i64) -> String {
+pub(super) fn shillings_to_string(shillings: i64) -> String {
     Decimal::new(shillings * 100, 2).to_string()
 }
 

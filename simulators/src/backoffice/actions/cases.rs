@@ -1,59 +1,104 @@
-//! `cases.status`: where an application stands.
+//! `cases.status`: where an application stands, and the decision once there is one.
 //!
-//! - Case ids are `CS` followed by 1 to 12 digits, or the digits alone (what a citizen types
-//!   on a keypad); both name the same case. Anything else is `rejected`.
-//! - Ids ending in `0` are `not_found`.
-//! - The last digit picks the status, so tests can choose one: 1 and 6 `RECEIVED`, 2 and 7
-//!   `IN_REVIEW`, 3 and 8 `NEEDS_DOCUMENTS`, 4 and 9 `DECIDED`, 5 `READY_FOR_COLLECTION`.
-//!   Cases issued by `applications.submit` end in 1, so a new case reads `RECEIVED`.
+//! - A case number is 9 digits, the last a Luhn check digit (as `applications.submit`
+//!   issues them). Anything else is `rejected`; 9 digits that fail the check are `not_found`,
+//!   as a mistyped number would be.
+//! - The 8th digit picks the status, so tests can choose one: 1 and 7 `RECEIVED`, 2 and 8
+//!   `IN_REVIEW`, 3 and 9 `NEEDS_DOCUMENTS` (which ones in `documents`), 4 `APPROVED`,
+//!   5 `REJECTED` (why in `reason`), 6 and 0 `READY_FOR_COLLECTION`. `decision` is `APPROVED` or
+//!   `REJECTED` once decided, else null. Issued cases have 1 there, so a new case reads
+//!   `RECEIVED`.
+//! - `status_text` says it all in the request's language, decision and reason included.
 //! - `updated_at` is derived from the digits: 1 to 20 days ago, during office hours.
+//!
+//! Case numbers worth quoting (held stable by a unit test): `250417615` received,
+//! `250417649` approved, `250417656` rejected, `250417664` ready, `250417610` not found.
 
 use chrono::{Days, NaiveTime};
 use serde_json::{json, Map, Value};
 
 use super::{rejected, required_str, rfc3339, ActionResult, Context, Outcome};
-use crate::backoffice::ids::seed;
+use crate::backoffice::ids::{luhn_valid, seed};
 
-/// (status, English text, Swahili text), indexed by `(last digit - 1) % 5`.
-const STATUSES: [(&str, &str, &str); 5] = [
-    (
-        "RECEIVED",
-        "Your application has been received and is waiting for review.",
-        "Ombi lako limepokelewa na linasubiri kukaguliwa.",
-    ),
-    (
-        "IN_REVIEW",
-        "Your application is being reviewed.",
-        "Ombi lako linashughulikiwa.",
-    ),
-    (
-        "NEEDS_DOCUMENTS",
-        "More documents are needed. Please bring them to the office.",
-        "Nyaraka zaidi zinahitajika. Tafadhali ziwasilishe ofisini.",
-    ),
-    (
-        "DECIDED",
-        "A decision has been made on your application.",
-        "Uamuzi umefanyika kuhusu ombi lako.",
-    ),
-    (
-        "READY_FOR_COLLECTION",
-        "Your document is ready for collection.",
-        "Hati yako iko tayari kuchukuliwa.",
-    ),
+/// One status: its code, the decision it carries, and its text in English and Swahili.
+struct Status {
+    code: &'static str,
+    decision: Option<&'static str>,
+    english: &'static str,
+    swahili: &'static str,
+}
+
+/// Indexed by `(8th digit + 5) % 6`.
+const STATUSES: [Status; 6] = [
+    Status {
+        code: "RECEIVED",
+        decision: None,
+        english: "Received, waiting for review.",
+        swahili: "Limepokelewa, linasubiri kukaguliwa.",
+    },
+    Status {
+        code: "IN_REVIEW",
+        decision: None,
+        english: "Being reviewed by an officer.",
+        swahili: "Linashughulikiwa na afisa.",
+    },
+    Status {
+        code: "NEEDS_DOCUMENTS",
+        decision: None,
+        english: "More documents needed: bring a copy of a parent's ID to the office.",
+        swahili: "Nyaraka zaidi zinahitajika: leta nakala ya kitambulisho cha mzazi ofisini.",
+    },
+    Status {
+        code: "APPROVED",
+        decision: Some("APPROVED"),
+        english:
+            "Approved. Your document is being prepared; check here until it is ready to collect.",
+        swahili: "Limekubaliwa. Hati yako inaandaliwa; fuatilia hapa hadi iwe tayari kuchukuliwa.",
+    },
+    Status {
+        code: "REJECTED",
+        decision: Some("REJECTED"),
+        english:
+            "Rejected: the names differ from the register. Apply again with the correct names.",
+        swahili: "Limekataliwa: majina hayalingani na rejista. Omba upya ukiwa na majina sahihi.",
+    },
+    Status {
+        code: "READY_FOR_COLLECTION",
+        decision: Some("APPROVED"),
+        english: "Ready: collect your document at the office with your receipt.",
+        swahili: "Tayari: chukua hati yako ofisini ukiwa na risiti yako.",
+    },
 ];
 
+/// Why a rejected case was rejected, in English and Swahili.
+const REJECTION_REASON: (&str, &str) = (
+    "the names differ from the register",
+    "majina hayalingani na rejista",
+);
+
+/// What a case needing documents still needs, in English and Swahili.
+const MISSING_DOCUMENTS: (&str, &str) = (
+    "a copy of a parent's ID",
+    "nakala ya kitambulisho cha mzazi",
+);
+
 pub(super) fn status(params: &Map<String, Value>, context: &Context) -> ActionResult {
-    let case_id = required_str(params, "case_id")?;
-    let digits = case_id.strip_prefix("CS").unwrap_or(case_id);
-    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(rejected("case_id must be CS followed by up to 12 digits"));
+    let digits = required_str(params, "case_id")?;
+    if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(rejected("case_id must be 9 digits"));
     }
-    let last_digit = digits.as_bytes()[digits.len() - 1] - b'0';
-    if last_digit == 0 {
-        return Err(Outcome::NotFound(format!("no case {case_id}")));
+    if !luhn_valid(digits) {
+        return Err(Outcome::NotFound(format!("no case {digits}")));
     }
-    let (status, english, swahili) = STATUSES[usize::from(last_digit - 1) % STATUSES.len()];
+    let status_digit = digits.as_bytes()[7] - b'0';
+    let status = &STATUSES[usize::from(status_digit + 5) % STATUSES.len()];
+    let pick = |(english, swahili): (&'static str, &'static str)| {
+        if context.swahili() {
+            swahili
+        } else {
+            english
+        }
+    };
 
     let seed = seed(digits);
     let day = context.today() - Days::new(1 + seed % 20);
@@ -68,9 +113,12 @@ pub(super) fn status(params: &Map<String, Value>, context: &Context) -> ActionRe
         .expect("a fixed offset has no gaps");
 
     Ok(Outcome::Ok(json!({
-        "case_id": format!("CS{digits}"),
-        "status": status,
-        "status_text": if context.swahili() { swahili } else { english },
+        "case_id": digits,
+        "status": status.code,
+        "decision": status.decision,
+        "reason": (status.code == "REJECTED").then(|| pick(REJECTION_REASON)),
+        "documents": (status.code == "NEEDS_DOCUMENTS").then(|| pick(MISSING_DOCUMENTS)),
+        "status_text": pick((status.english, status.swahili)),
         "updated_at": rfc3339(updated_at),
     })))
 }
@@ -81,55 +129,71 @@ mod tests {
 
     use super::super::test_support::{ok_data, run};
     use super::super::{Action, Outcome};
+    use crate::backoffice::ids::luhn_digit;
 
     fn status(case_id: &str, language: &str) -> Outcome {
         run(Action::CasesStatus, json!({ "case_id": case_id }), language)
     }
 
+    /// A valid case number with `status_digit` in 8th place.
+    fn case(status_digit: char) -> String {
+        let payload = format!("2504176{status_digit}");
+        format!("{payload}{}", luhn_digit(&payload))
+    }
+
     #[test]
-    fn last_digit_picks_the_status() {
+    fn the_eighth_digit_picks_the_status() {
         let expected = [
-            ("CS1001", "RECEIVED"),
-            ("CS1002", "IN_REVIEW"),
-            ("CS1003", "NEEDS_DOCUMENTS"),
-            ("CS1004", "DECIDED"),
-            ("CS1005", "READY_FOR_COLLECTION"),
-            ("CS1006", "RECEIVED"),
-            ("4419", "DECIDED"),
+            ('1', "RECEIVED", None),
+            ('2', "IN_REVIEW", None),
+            ('3', "NEEDS_DOCUMENTS", None),
+            ('4', "APPROVED", Some("APPROVED")),
+            ('5', "REJECTED", Some("REJECTED")),
+            ('6', "READY_FOR_COLLECTION", Some("APPROVED")),
+            ('7', "RECEIVED", None),
+            ('0', "READY_FOR_COLLECTION", Some("APPROVED")),
         ];
-        for (case_id, want) in expected {
-            assert_eq!(ok_data(status(case_id, "en"))["status"], want, "{case_id}");
+        for (digit, want, decision) in expected {
+            let data = ok_data(status(&case(digit), "en"));
+            assert_eq!(data["status"], want, "{digit}");
+            assert_eq!(data["decision"], json!(decision), "{digit}");
+            assert_eq!(data["case_id"], case(digit));
         }
     }
 
     #[test]
-    fn plain_digits_and_cs_prefix_name_the_same_case() {
+    fn quoted_cases_stay_stable() {
         assert_eq!(
-            ok_data(status("123457", "en")),
-            ok_data(status("CS123457", "en"))
+            ["1", "4", "5", "6"].map(|d| case(d.chars().next().unwrap())),
+            ["250417615", "250417649", "250417656", "250417664"]
         );
-        assert_eq!(ok_data(status("123457", "en"))["case_id"], "CS123457");
+        assert!(matches!(status("250417610", "en"), Outcome::NotFound(_)));
     }
 
     #[test]
-    fn status_text_follows_the_language() {
-        let english = ok_data(status("CS77", "en"));
-        let swahili = ok_data(status("CS77", "sw"));
-        assert_eq!(english["status"], swahili["status"]);
-        assert_eq!(
-            english["status_text"],
-            "Your application is being reviewed."
-        );
-        assert_eq!(swahili["status_text"], "Ombi lako linashughulikiwa.");
+    fn a_decision_says_what_was_decided() {
+        let rejected = ok_data(status(&case('5'), "sw"));
+        assert_eq!(rejected["reason"], "majina hayalingani na rejista");
+        assert!(rejected["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Limekataliwa: majina"));
+        let approved = ok_data(status(&case('4'), "en"));
+        assert!(approved["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Approved."));
+        let documents = ok_data(status(&case('3'), "en"));
+        assert_eq!(documents["documents"], "a copy of a parent's ID");
     }
 
     #[test]
     fn updated_at_is_deterministic_recent_and_local() {
-        let updated = ok_data(status("CS98765431", "en"))["updated_at"]
+        let updated = ok_data(status(&case('2'), "en"))["updated_at"]
             .as_str()
             .unwrap()
             .to_owned();
-        assert_eq!(updated, ok_data(status("CS98765431", "sw"))["updated_at"]);
+        assert_eq!(updated, ok_data(status(&case('2'), "sw"))["updated_at"]);
         assert!(updated.ends_with("+03:00"), "{updated}");
         assert!(
             ("2025-05-13".."2025-06-02").contains(&&updated[..10]),
@@ -138,10 +202,12 @@ mod tests {
     }
 
     #[test]
-    fn zero_endings_are_not_found_and_bad_ids_rejected() {
-        assert!(matches!(status("CS120", "en"), Outcome::NotFound(_)));
-        assert!(matches!(status("0", "en"), Outcome::NotFound(_)));
-        for case_id in ["CS", "XY123", "CS12a", "1234567890123", "CS-12"] {
+    fn a_failed_check_digit_is_not_found_and_bad_ids_rejected() {
+        let mut typo = case('2').into_bytes();
+        typo[8] = if typo[8] == b'9' { b'0' } else { typo[8] + 1 };
+        let typo = String::from_utf8(typo).unwrap();
+        assert!(matches!(status(&typo, "en"), Outcome::NotFound(_)));
+        for case_id in ["CS250417612", "25041761", "2504176120", "25041761a", ""] {
             assert!(
                 matches!(status(case_id, "en"), Outcome::Rejected(_)),
                 "{case_id}"

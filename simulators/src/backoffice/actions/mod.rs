@@ -1,14 +1,21 @@
 //! The standard actions of the back-office contract, as pure functions of the request's
 //! params, its language and the current time, plus the identifier sequences they draw from.
 //!
-//! Everything a test may want to predict is derived from the input (see each action's docs);
-//! only issued identifiers (control numbers, booking references, case ids) come from sequences.
+//! Everything a test may want to predict is derived from the input (see each action's docs),
+//! control numbers included (one bill, one number); only issued identifiers (booking
+//! references, case ids) come from sequences, and only what citizens took for themselves
+//! (booked slots, poll answers) is remembered.
 
 mod applications;
 mod appointments;
 mod bills;
 mod cases;
+mod control_numbers;
 mod payments;
+mod polls;
+mod property_tax;
+
+pub(crate) use polls::results as poll_results;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
@@ -24,16 +31,24 @@ pub(crate) enum Action {
     AppointmentsSlots,
     AppointmentsBook,
     ApplicationsSubmit,
+    PaymentsLookup,
+    PropertyTaxFetch,
+    PollsAnswer,
+    PollsMyAnswer,
 }
 
 impl Action {
-    pub(crate) const ALL: [Action; 6] = [
+    pub(crate) const ALL: [Action; 10] = [
         Action::BillsFetch,
         Action::PaymentsControlNumber,
         Action::CasesStatus,
         Action::AppointmentsSlots,
         Action::AppointmentsBook,
         Action::ApplicationsSubmit,
+        Action::PaymentsLookup,
+        Action::PropertyTaxFetch,
+        Action::PollsAnswer,
+        Action::PollsMyAnswer,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -44,6 +59,10 @@ impl Action {
             Action::AppointmentsSlots => "appointments.slots",
             Action::AppointmentsBook => "appointments.book",
             Action::ApplicationsSubmit => "applications.submit",
+            Action::PaymentsLookup => "payments.lookup",
+            Action::PropertyTaxFetch => "property_tax.fetch",
+            Action::PollsAnswer => "polls.answer",
+            Action::PollsMyAnswer => "polls.my_answer",
         }
     }
 
@@ -79,30 +98,39 @@ impl Outcome {
 /// Sequences for the identifiers the back office issues; keyed randomly per instance.
 #[derive(Debug)]
 pub(crate) struct Issuer {
-    /// 10 digits, after the `99` prefix.
-    control_numbers: Sequence,
     /// 8 Crockford base-32 characters, after `BK`.
     booking_refs: Sequence,
-    /// 8 digits, between `CS` and a final `1`.
+    /// 7 digits, before a `1` and a check digit.
     case_numbers: Sequence,
 }
 
 impl Default for Issuer {
     fn default() -> Self {
         Issuer {
-            control_numbers: Sequence::random(100_000),
             booking_refs: Sequence::random(32 * 32 * 32 * 32),
-            case_numbers: Sequence::random(10_000),
+            // 3162² is just under 10⁷: every number fits 7 digits.
+            case_numbers: Sequence::random(3_162),
         }
     }
+}
+
+/// What citizens took for themselves, which others must not take again: booked slots and
+/// poll answers.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    bookings: appointments::Bookings,
+    pub(crate) ballots: polls::Ballots,
 }
 
 /// What an action may read besides its params.
 pub(crate) struct Context<'a> {
     /// `sw` or `en` (anything else is answered in English).
     pub(crate) language: &'a str,
+    /// The citizen the gateway asks for, as the envelope names them.
+    pub(crate) msisdn: &'a str,
     pub(crate) now: DateTime<Utc>,
     pub(crate) issuer: &'a Issuer,
+    pub(crate) records: &'a Records,
 }
 
 impl Context<'_> {
@@ -129,6 +157,10 @@ pub(crate) fn perform(action: Action, params: &Map<String, Value>, context: &Con
         Action::AppointmentsSlots => appointments::slots(params, context),
         Action::AppointmentsBook => appointments::book(params, context),
         Action::ApplicationsSubmit => applications::submit(params, context),
+        Action::PaymentsLookup => payments::lookup(params, context),
+        Action::PropertyTaxFetch => property_tax::fetch(params, context),
+        Action::PollsAnswer => polls::answer(params, context),
+        Action::PollsMyAnswer => polls::my_answer(params, context),
     };
     result.unwrap_or_else(|outcome| outcome)
 }
@@ -183,8 +215,10 @@ pub(crate) mod test_support {
         let issuer = Issuer::default();
         let context = Context {
             language,
+            msisdn: "255754123456",
             now: fixed_now(),
             issuer: &issuer,
+            records: &Records::default(),
         };
         perform(action, params.as_object().expect("params object"), &context)
     }
