@@ -129,12 +129,14 @@ pub async fn build_report(db: &Db, query: &ReportQuery) -> Result<Report, DbErro
         let n = g.n as u64;
         let reason = EndReason::parse(&g.end_reason);
         report.dialogues.count(reason, n);
-        if g.service_id.is_none() {
-            continue;
-        }
         let reached = parse_states(g.states.as_deref()).map_err(|e| {
             DbError::corrupt("report dialogues", format!("states {:?}: {e}", g.states))
         })?;
+        // A dialogue in a service reached at least its first state; none recorded means a
+        // record from before migration 0004, which counts in the totals only.
+        if g.service_id.is_none() || reached.is_empty() {
+            continue;
+        }
         for state in reached {
             report.step(Some(state)).reached += n;
         }

@@ -21,12 +21,21 @@ impl fmt::Display for Report {
             return writeln!(f, "\nNo dialogues or transactions in this period.");
         }
         for agency in &self.agencies {
-            match &agency.agency {
-                Some(id) => writeln!(f, "\nAgency {id}")?,
-                None => writeln!(f, "\nNo service chosen (ended on the root menu)")?,
-            }
+            let mut heading = Some(match &agency.agency {
+                Some(id) => format!("\nAgency {id}"),
+                // Records from before migration 0004 name their service but not its agency.
+                None => "\nAgency not recorded".to_string(),
+            });
             for service in &agency.services {
-                write_service(f, service, agency.agency.is_some())?;
+                if agency.agency.is_none() && service.service.is_none() {
+                    writeln!(f, "\nNo service chosen (ended on the root menu)")?;
+                    write_service(f, service, false)?;
+                    continue;
+                }
+                if let Some(heading) = heading.take() {
+                    writeln!(f, "{heading}")?;
+                }
+                write_service(f, service, true)?;
             }
         }
         Ok(())
@@ -116,4 +125,53 @@ fn funnel_row(step: &FunnelStep) -> String {
     )
     .trim_end()
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{AgencyReport, Dialogues, Report, ServiceReport};
+
+    #[test]
+    fn records_without_an_agency_are_set_apart_from_the_root_menu() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let started = |n| Dialogues {
+            started: n,
+            failed: n,
+            ..Default::default()
+        };
+        let service = |id: Option<&str>, n| ServiceReport {
+            service: id.map(str::to_string),
+            dialogues: started(n),
+            ..Default::default()
+        };
+        let report = Report {
+            since: at,
+            until: at,
+            agency: None,
+            agencies: vec![AgencyReport {
+                agency: None,
+                services: vec![
+                    service(None, 2),
+                    service(Some("maji"), 3),
+                    service(Some("kesi"), 1),
+                ],
+            }],
+        };
+        let tail = "0 abandoned (idle timeout 0, telco ended 0, by the citizen 0)";
+        assert_eq!(
+            report.to_string(),
+            format!(
+                "Report for all agencies, 2026-11-30 12:00:00 UTC to 2026-11-30 12:00:00 UTC\n\
+                 \nNo service chosen (ended on the root menu)\n\
+                 \x20 Dialogues: 2 started, 0 completed, {tail}, 2 failed, 0 unavailable\n\
+                 \nAgency not recorded\n\
+                 \x20 Service maji\n\
+                 \x20   Dialogues: 3 started, 0 completed, {tail}, 3 failed, 0 unavailable\n\
+                 \x20 Service kesi\n\
+                 \x20   Dialogues: 1 started, 0 completed, {tail}, 1 failed, 0 unavailable\n"
+            )
+        );
+    }
 }
