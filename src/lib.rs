@@ -15,6 +15,7 @@
 //! - [`db`]: the durable store (Postgres or SQLite), its migrations, and the journal that
 //!   group-commits records and never drops one.
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
+//! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
 //! - [`phone`]: the phone in the browser at `/phone`, and previews of unpublished menus.
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.
@@ -35,6 +36,7 @@ pub mod language;
 pub mod menus;
 pub mod msisdn;
 pub mod phone;
+pub mod reports;
 pub mod sessions;
 pub mod telcos;
 pub mod telemetry;

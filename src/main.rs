@@ -18,8 +18,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The phone in the terminal prints screens, not logs.
-    if !matches!(cli.command, Command::Dial(_)) {
+    // The phone in the terminal prints screens, and a report its tables or JSON, not logs.
+    if !matches!(cli.command, Command::Dial(_) | Command::Report(_)) {
         mgov::telemetry::init_logging(&config.log_format);
     }
     match mgov::cli::run(cli, config).await {

@@ -2,7 +2,7 @@
 # Starts the production stack on this machine for load runs, as separate processes:
 # Redis and PostgreSQL (started if they are not running), a fresh database, the back-office
 # simulator, and the gateway with two telcos (africastalking and hubtel, one per wire format)
-# and the demo agencies registered through `mgov`. An agency's back office can be put
+# and every agency the demo menus use registered through `mgov`. An agency's back office can be put
 # elsewhere with BACKOFFICE_URL_<agency> (e.g. BACKOFFICE_URL_dawasa=http://127.0.0.1:9091/);
 # STACK_SECRET is the agencies' signing secret.
 # Source it: `source loadtest/scripts/stack.sh`; it stops what it started when the shell exits.
@@ -72,7 +72,7 @@ stack_start() {
   # refuses MGOV_* variables it does not know, so pass it to mgov-load on its command line as
   # MGOV_LOAD_HUBTEL_USERNAME=hubtel MGOV_LOAD_HUBTEL_SECRET="$HUBTEL_SECRET".
   HUBTEL_SECRET="$(telco_secret hubtel)"
-  for agency in dawasa rita nida; do
+  for agency in dawasa rita nida ilala kinondoni; do
     local url_setting="BACKOFFICE_URL_$agency"
     "$BIN/mgov" agencies add "$agency" --name "$agency" \
       --backoffice-url "${!url_setting:-http://$BACKOFFICE_ADDR/}" \

@@ -93,6 +93,11 @@ struct Args {
     /// the seed of every run).
     #[arg(long)]
     chaos_seed: Option<u64>,
+    /// Share of sessions (0 to 1) whose phone walks away after a random step before the
+    /// last, leaving the dialogue for the gateway to expire as abandoned, so that
+    /// `mgov report` shows a funnel. Counted as "walked away", not completed.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+    abandon_rate: f64,
     /// The shared USSD code (longer dial strings are sent as this code plus inputs).
     #[arg(long, default_value = "*152*00#")]
     root_code: String,
@@ -151,7 +156,10 @@ async fn main() -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(&results)?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
-    ensure!(outcome.stats.completed > 0, "no journey completed");
+    ensure!(
+        outcome.stats.completed + outcome.stats.walked_away > 0,
+        "no journey completed"
+    );
     Ok(())
 }
 
@@ -207,6 +215,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         show_progress: !args.quiet,
         chaos: args.chaos,
         chaos_seed: args.chaos_seed,
+        abandon_rate: args.abandon_rate,
     })
 }
 
@@ -248,6 +257,15 @@ fn settings(args: &Args, journeys: &[Journey]) -> serde_json::Value {
         "format": args.format,
         "timeout_ms": ms(args.timeout),
         "chaos": args.chaos.to_string(),
+        "abandon_rate": args.abandon_rate,
         "journeys": journeys.iter().map(|j| json!({ "name": j.name, "weight": j.weight, "steps": j.steps.len() })).collect::<Vec<_>>(),
     })
+}
+
+/// A share from 0 to 1, such as `0.3`.
+fn parse_share(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{raw:?} is not a share from 0 to 1 (e.g. 0.3)")),
+    }
 }

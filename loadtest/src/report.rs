@@ -38,6 +38,7 @@ pub fn to_json(outcome: &Outcome, journeys: &[Journey], settings: Value) -> Valu
         "sessions": {
             "started": outcome.started,
             "completed": s.completed,
+            "walked_away": s.walked_away,
             "failed": s.failed,
             "late": outcome.late,
             "dropped": outcome.dropped,
@@ -97,8 +98,8 @@ pub fn table(report: &Value) -> String {
         t["hops_per_s"], t["sessions_per_s"], t["transactions_per_s"]
     ));
     line(format!(
-        "sessions     {} started   {} completed   {} failed   {} late   {} dropped   {} abandoned",
-        n["started"], n["completed"], n["failed"], n["late"], n["dropped"], n["abandoned"]
+        "sessions     {} started   {} completed   {} walked away   {} failed   {} late   {} dropped   {} abandoned",
+        n["started"], n["completed"], n["walked_away"], n["failed"], n["late"], n["dropped"], n["abandoned"]
     ));
     line(String::new());
     line(format!(
@@ -224,6 +225,7 @@ mod tests {
                 } else {
                     Ok(None)
                 },
+                walked_away: false,
                 chaos: Vec::new(),
                 finished: Instant::now(),
             });

@@ -65,6 +65,8 @@ pub struct Config {
     pub chaos: Chaos,
     /// Seeds the chaos planning; random when `None`.
     pub chaos_seed: Option<u64>,
+    /// Share of sessions (0 to 1) that stop answering after a random step before the last.
+    pub abandon_rate: f64,
 }
 
 /// What a run produced.
@@ -254,7 +256,7 @@ pub async fn run(
     let elapsed = end.saturating_duration_since(shared.warmup_end);
     let (started, late, dropped) = counters;
     let started = if started == 0 {
-        stats.completed + stats.failed
+        stats.completed + stats.walked_away + stats.failed
     } else {
         started
     };
@@ -277,7 +279,8 @@ async fn collect(
 ) -> Stats {
     while let Some(report) = rx.recv().await {
         live.session_done(&report);
-        if let (Some(sink), Ok(recorded)) = (&completed, &report.outcome) {
+        if let (Some(sink), Ok(recorded), false) = (&completed, &report.outcome, report.walked_away)
+        {
             let value = recorded.clone().unwrap_or_default();
             let _ = sink.send((
                 report.session_id.clone(),

@@ -20,9 +20,14 @@ use tokio::time::Instant;
 /// first error.
 pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
     let msisdn = shared.msisdns.next();
-    let (journey_index, format, values) = {
+    let (journey_index, format, values, walk_away_after) = {
         let mut rng = rand::rng();
         let journey_index = pick(&shared.journeys, shared.total_weight, &mut rng);
+        let steps = shared.journeys[journey_index].steps.len();
+        let rate = shared.config.abandon_rate;
+        // Any step but the last, so that the dialogue is left open at the gateway.
+        let walk_away_after = (steps >= 2 && rate > 0.0 && rng.random_bool(rate))
+            .then(|| rng.random_range(0..steps - 1));
         let format = match shared.config.formats {
             Formats::One(f) => f,
             Formats::Mixed if rng.random_bool(0.5) => WireFormat::Hubtel,
@@ -32,6 +37,7 @@ pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
             journey_index,
             format,
             shared.journeys[journey_index].session_values(&msisdn, &mut rng),
+            walk_away_after,
         )
     };
     // Each session plans its chaos from the run's seed and its own number, so a seeded run
@@ -107,6 +113,9 @@ pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
                 latency: played.latency,
                 transaction: step.transaction,
             });
+            if walk_away_after == Some(i) {
+                break;
+            }
         }
         Ok(recorded)
     }
@@ -120,6 +129,7 @@ pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
         msisdn,
         hops,
         outcome,
+        walked_away: walk_away_after.is_some(),
         chaos: chaos_events,
         finished: Instant::now().into_std(),
     }

@@ -98,6 +98,9 @@ pub struct SessionReport {
     pub hops: Vec<Hop>,
     /// `Ok(recorded value)` for a completed journey, or the failure, its step and a detail.
     pub outcome: Result<Option<String>, (ErrorKind, usize, String)>,
+    /// The phone stopped answering part-way on purpose (`--abandon-rate`): its hops count,
+    /// and the gateway records the dialogue as abandoned once it is idle.
+    pub walked_away: bool,
     /// Hops played with chaos: the step and how the gateway took it.
     pub chaos: Vec<(usize, Event)>,
     pub finished: Instant,
@@ -123,6 +126,8 @@ pub struct Stats {
     pub hops: u64,
     pub transactions: u64,
     pub completed: u64,
+    /// Sessions that walked away on purpose (`--abandon-rate`).
+    pub walked_away: u64,
     pub failed: u64,
     pub errors: [u64; ErrorKind::ALL.len()],
     pub samples: Vec<String>,
@@ -145,6 +150,7 @@ impl Stats {
             hops: 0,
             transactions: 0,
             completed: 0,
+            walked_away: 0,
             failed: 0,
             errors: [0; ErrorKind::ALL.len()],
             samples: Vec::new(),
@@ -167,6 +173,7 @@ impl Stats {
             self.transactions += u64::from(hop.transaction);
         }
         match &report.outcome {
+            Ok(_) if report.walked_away => self.walked_away += 1,
             Ok(_) => self.completed += 1,
             Err((kind, step, detail)) => {
                 self.failed += 1;
@@ -204,6 +211,7 @@ impl Stats {
         self.hops += other.hops;
         self.transactions += other.transactions;
         self.completed += other.completed;
+        self.walked_away += other.walked_away;
         self.failed += other.failed;
         self.errors
             .iter_mut()
@@ -244,6 +252,7 @@ mod tests {
                 })
                 .collect(),
             outcome,
+            walked_away: false,
             chaos: Vec::new(),
             finished: Instant::now(),
         }

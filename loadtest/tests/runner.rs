@@ -205,3 +205,24 @@ async fn the_hold_journey_leaves_its_sessions_open() {
     let outcome = runner::run(config, vec![hold], None).await.unwrap();
     assert_eq!((outcome.stats.completed, outcome.stats.hops), (5, 10));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walking_away_stops_before_the_last_step_and_is_not_completed() {
+    let (url, _fake) = fake_gateway().await;
+    let mut config = config(&url, Load::Closed { concurrency: 5 }, Stop::Sessions(40));
+    config.abandon_rate = 1.0;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let outcome = runner::run(config, water_bill(), Some(tx)).await.unwrap();
+    let s = &outcome.stats;
+    assert_eq!(
+        (s.completed, s.walked_away, s.failed),
+        (0, 40, 0),
+        "{:?}",
+        s.samples
+    );
+    assert_eq!(outcome.started, 40);
+    // Five steps: each session plays one to four of them, never the last.
+    assert!((40..=160).contains(&s.hops), "{}", s.hops);
+    assert_eq!(s.steps[0][4].len(), 0, "no session played the last step");
+    assert_eq!(rx.try_iter().count(), 0, "nothing recorded as completed");
+}

@@ -178,8 +178,11 @@ impl Gateway {
         reason: EndReason,
         wait_until: Instant,
     ) {
-        metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str()).increment(1);
-        let record = SessionRecord::from_session(session, reason, now_ms());
+        let agency = self.agency_of(session);
+        let agency_label = agency.as_ref().map_or("none", |a| a.as_str()).to_string();
+        metrics::counter!(names::USSD_SESSIONS_ENDED, "reason" => reason.as_str(), "agency" => agency_label)
+            .increment(1);
+        let record = SessionRecord::from_session(session, agency, reason, now_ms());
         // One line per dialogue at info: what an operator follows (numbers are masked).
         tracing::info!(
             session = %session.key, telco = %session.telco, msisdn = %session.msisdn,
@@ -188,6 +191,24 @@ impl Gateway {
         );
         self.record(Record::Session(record), &session.key, wait_until)
             .await;
+    }
+
+    /// The agency whose service the dialogue entered: of the menu version it walks when it is
+    /// still in that service, else of the service's current version.
+    fn agency_of(&self, session: &Session) -> Option<AgencyId> {
+        let service = session.service.as_ref()?;
+        let menus = self.menus();
+        let walked = match &session.location {
+            Location::Service {
+                service: here,
+                version,
+                ..
+            } if here == service => menus.get(service, version),
+            _ => None,
+        };
+        walked
+            .or_else(|| menus.current(service))
+            .map(|menu| menu.agency().clone())
     }
 
     /// Waits for background calls and unwritten records until `deadline` (on shutdown),

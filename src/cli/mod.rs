@@ -4,6 +4,7 @@ mod admin;
 mod dial;
 mod menus;
 pub mod phone;
+mod report;
 mod transactions;
 
 use crate::config::Config;
@@ -48,6 +49,9 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::AgenciesCommand,
     },
+    /// Per agency and service: dialogues started and how they ended, where citizens
+    /// stopped (a funnel over the menu's states), transactions and back-office latency.
+    Report(report::ReportArgs),
     /// Look into the transaction log (back-office calls made for citizens).
     Transactions {
         #[command(subcommand)]
@@ -85,6 +89,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Dial(args) => dial::run(args).await,
         Command::Telcos { command } => admin::telcos(config, command).await,
         Command::Agencies { command } => admin::agencies(config, command).await,
+        Command::Report(args) => report::run(config, args).await,
         Command::Transactions { command } => transactions::run(config, command).await,
     }
 }

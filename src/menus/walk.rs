@@ -242,6 +242,7 @@ impl<'a> Walker<'a> {
             version: menu.version().to_string(),
             state: state.to_string(),
         };
+        s.note_reached(menu.id(), state);
         s.page = 0;
         self.show(s, notice, redirects)
     }

@@ -72,8 +72,22 @@ pub struct Session {
     pub hops: u32,
     /// The service entered first, for the session record.
     pub service: Option<ServiceId>,
+    /// The states of `service` reached so far, in the order first reached: the record keeps
+    /// them so that reports show how far dialogues got (bounded by the menu's states).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reached: Vec<String>,
     pub started_at_ms: Millis,
     pub last_seen_ms: Millis,
+}
+
+impl Session {
+    /// Notes that the dialogue reached `state` of `service`; only the first service's states
+    /// are kept, each once.
+    pub fn note_reached(&mut self, service: &ServiceId, state: &str) {
+        if self.service.as_ref() == Some(service) && !self.reached.iter().any(|s| s == state) {
+            self.reached.push(state.to_string());
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use crate::backoffice::store::TransactionRecord;
 use crate::db::journal::Record;
 use crate::ids::{AgencyId, TransactionId};
 use crate::menus::ActionOutcome;
-use crate::sessions::Session;
+use crate::sessions::{Location, Session};
 use crate::telemetry::names;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -62,12 +62,13 @@ pub async fn run(
     let call_budget = gw.background_call_budget();
     let reconcile_at = chrono::Utc::now()
         + chrono::Duration::from_std(call_budget + RECONCILE_MARGIN).unwrap_or_default();
-    let intent = TransactionRecord::intent(
-        &call,
-        session.service.clone(),
-        Some(session.key.clone()),
-        reconcile_at,
-    );
+    // The service whose state makes the call, which is not the dialogue's first service
+    // when the citizen went home and chose another.
+    let service = match &session.location {
+        Location::Service { service, .. } => Some(service.clone()),
+        Location::Root => session.service.clone(),
+    };
+    let intent = TransactionRecord::intent(&call, service, Some(session.key.clone()), reconcile_at);
     let committed = gw.journal().submit(Record::Intent(intent.clone()));
     match tokio::time::timeout_at(gw.record_deadline(hop_deadline), committed).await {
         Ok(Ok(())) => {}
@@ -171,9 +172,11 @@ async fn record(
             latency_ms = report.latency.as_millis() as u64, "back-office call"
         );
     }
-    metrics::counter!(names::TRANSACTIONS, "action" => call.action.clone(), "outcome" => outcome)
+    // Agencies and their actions are registered, never citizen input: the labels stay few.
+    let agency = call.agency.id.to_string();
+    metrics::counter!(names::TRANSACTIONS, "agency" => agency.clone(), "action" => call.action.clone(), "outcome" => outcome)
         .increment(1);
-    metrics::histogram!(names::BACKOFFICE_SECONDS, "action" => call.action.clone())
+    metrics::histogram!(names::BACKOFFICE_SECONDS, "agency" => agency, "action" => call.action.clone())
         .record(report.latency.as_secs_f64());
     let what = call.transaction.to_string();
     gw.record(Record::Transaction(answered), &what, wait_until)

@@ -455,6 +455,7 @@ fn new_session(
         last: None,
         hops: 0,
         service: None,
+        reached: Vec::new(),
         started_at_ms: now,
         last_seen_ms: now,
     }

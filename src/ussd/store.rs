@@ -2,8 +2,8 @@
 //! in the session store (`sessions`), not here.
 
 use crate::db::{on_both, rows_per_statement, Db, DbError, OpExt, Timestamp};
-use crate::ids::{ServiceId, TelcoId};
-use crate::sessions::Session;
+use crate::ids::{AgencyId, ServiceId, TelcoId};
+use crate::sessions::{Location, Session};
 use chrono::{DateTime, Utc};
 
 /// Why a dialogue ended.
@@ -58,6 +58,12 @@ pub struct SessionRecord {
     /// Only the masked number (`Msisdn::masked`, `2557****3456`): reports need no more.
     pub msisdn_masked: String,
     pub service: Option<ServiceId>,
+    /// The agency whose service it is.
+    pub agency: Option<AgencyId>,
+    /// The state of `service` it ended in; `None` when it ended outside that service.
+    pub last_state: Option<String>,
+    /// The states of `service` it reached, in the order first reached.
+    pub reached: Vec<String>,
     pub network: Option<String>,
     pub hops: i32,
     pub end_reason: EndReason,
@@ -67,8 +73,13 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
-    /// The record of `session` ending now for `reason`.
-    pub fn from_session(session: &Session, reason: EndReason, now_ms: i64) -> Self {
+    /// The record of `session`, a dialogue with a service of `agency`, ending now for `reason`.
+    pub fn from_session(
+        session: &Session,
+        agency: Option<AgencyId>,
+        reason: EndReason,
+        now_ms: i64,
+    ) -> Self {
         // An abandoned dialogue ended at its last hop, not when the reaper noticed.
         let now_ms = if reason == EndReason::Abandoned {
             session.last_seen_ms
@@ -76,11 +87,22 @@ impl SessionRecord {
             now_ms
         };
         let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+        let last_state = match &session.location {
+            Location::Service { service, state, .. }
+                if session.service.as_ref() == Some(service) =>
+            {
+                Some(state.clone())
+            }
+            _ => None,
+        };
         Self {
             session_key: session.key.clone(),
             telco: session.telco.clone(),
             msisdn_masked: session.msisdn.masked(),
             service: session.service.clone(),
+            agency,
+            last_state,
+            reached: session.reached.clone(),
             network: session.network.clone(),
             hops: session.hops as i32,
             end_reason: reason,
@@ -92,8 +114,8 @@ impl SessionRecord {
 }
 
 const COLUMNS: &str = "session_key, telco_id, msisdn_masked, service_id, network, hops, \
-                       end_reason, started_at, ended_at, duration_ms";
-const COLUMN_COUNT: usize = 10;
+                       end_reason, started_at, ended_at, duration_ms, agency_id, last_state, states";
+const COLUMN_COUNT: usize = 13;
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -107,6 +129,9 @@ struct SessionRow {
     started_at: Timestamp,
     ended_at: Timestamp,
     duration_ms: i64,
+    agency_id: Option<String>,
+    last_state: Option<String>,
+    states: Option<String>,
 }
 
 pub async fn insert_session_record(db: &Db, record: &SessionRecord) -> Result<(), DbError> {
@@ -132,7 +157,10 @@ pub async fn insert_session_records(db: &Db, records: &[SessionRecord]) -> Resul
                     .push_bind(r.end_reason.as_str())
                     .push_bind(Timestamp(r.started_at))
                     .push_bind(Timestamp(r.ended_at))
-                    .push_bind(r.duration_ms);
+                    .push_bind(r.duration_ms)
+                    .push_bind(r.agency.as_ref().map(|a| a.as_str()))
+                    .push_bind(r.last_state.as_deref())
+                    .push_bind(states_json(&r.reached));
             });
             qb.push(" ON CONFLICT (session_key, started_at) DO NOTHING");
             qb.build().execute(pool).await.map(|r| r.rows_affected())
@@ -166,6 +194,12 @@ impl SessionRow {
             },
             end_reason: EndReason::parse(&self.end_reason)
                 .ok_or_else(|| bad("end reason", &self.end_reason))?,
+            agency: match &self.agency_id {
+                Some(a) => Some(AgencyId::parse(a).map_err(|e| bad("agency", &e))?),
+                None => None,
+            },
+            reached: parse_states(self.states.as_deref()).map_err(|e| bad("states", &e))?,
+            last_state: self.last_state,
             msisdn_masked: self.msisdn_masked,
             network: self.network,
             hops: self.hops,
@@ -175,6 +209,16 @@ impl SessionRow {
             session_key: self.session_key,
         })
     }
+}
+
+/// The states reached as stored: a JSON array, `NULL` for none.
+fn states_json(reached: &[String]) -> Option<String> {
+    (!reached.is_empty()).then(|| serde_json::to_string(reached).unwrap_or_default())
+}
+
+/// The states reached from their stored form.
+pub(crate) fn parse_states(stored: Option<&str>) -> Result<Vec<String>, serde_json::Error> {
+    stored.map_or(Ok(Vec::new()), serde_json::from_str)
 }
 
 #[cfg(test)]

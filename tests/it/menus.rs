@@ -54,6 +54,7 @@ pub fn session() -> Session {
         last: None,
         hops: 0,
         service: None,
+        reached: Vec::new(),
         started_at_ms: 0,
         last_seen_ms: 0,
     }

@@ -208,6 +208,7 @@ pub fn config(url: &str, load: Load, stop: Stop) -> Config {
         show_progress: false,
         chaos: Chaos::OFF,
         chaos_seed: None,
+        abandon_rate: 0.0,
     }
 }
 

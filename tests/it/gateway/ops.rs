@@ -14,14 +14,16 @@ async fn health_readiness_and_metrics() {
     let mut phone = gw.phone(WireFormat::AfricasTalking, &msisdn());
     phone.dial("*152*00*1*1#").await.unwrap();
     phone.press("12345678").await.unwrap();
+    assert!(phone.press("1").await.unwrap().ends);
     let metrics = gw.http.get(gw.url("/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), StatusCode::OK);
     let text = metrics.text().await.unwrap();
     for needle in [
         "mgov_ussd_hops_total{telco=\"africastalking\",outcome=\"continued\"}",
         "mgov_ussd_hop_duration_seconds_bucket",
-        "mgov_transactions_total{action=\"bills.fetch\",outcome=\"ok\"}",
-        "mgov_backoffice_call_duration_seconds",
+        "mgov_transactions_total{agency=\"dawasa\",action=\"bills.fetch\",outcome=\"ok\"}",
+        "mgov_backoffice_call_duration_seconds_count{agency=\"dawasa\",action=\"bills.fetch\"}",
+        "mgov_ussd_sessions_ended_total{reason=\"completed\",agency=\"dawasa\"}",
     ] {
         assert!(text.contains(needle), "/metrics lacks {needle}");
     }

@@ -87,6 +87,7 @@ pub(crate) fn session(key: &str, last_seen_ms: Millis) -> Session {
         }),
         hops: 3,
         service: Some(maji.clone()),
+        reached: vec!["home".into(), "account".into()],
         started_at_ms: last_seen_ms - 20_000,
         last_seen_ms,
     }

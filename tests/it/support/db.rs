@@ -157,6 +157,13 @@ pub fn session(i: i64) -> SessionRecord {
         telco: TelcoId::parse("africastalking").unwrap(),
         msisdn_masked: msisdn("255754123456").masked(),
         service: (i % 2 == 0).then(|| ServiceId::parse("maji").unwrap()),
+        agency: (i % 2 == 0).then(|| AgencyId::parse("dawasa").unwrap()),
+        last_state: (i % 2 == 0).then(|| "account".to_string()),
+        reached: if i % 2 == 0 {
+            vec!["home".into(), "account".into()]
+        } else {
+            Vec::new()
+        },
         network: (i % 3 == 0).then(|| "vodacom".to_string()),
         hops: (i % 7) as i32 + 1,
         end_reason: EndReason::ALL[i as usize % EndReason::ALL.len()],

@@ -11,6 +11,7 @@ use mgov::app::{spawn, Running};
 use mgov::backoffice::catalogue::STANDARD_ACTIONS;
 use mgov::cli::phone::{Phone, PhoneSettings};
 use mgov::config::{Config, Secret};
+use mgov::db::Db;
 use mgov::ids::{AgencyId, TelcoId};
 use mgov::telcos::auth::generate_secret;
 use mgov::telcos::{Telco, TelcoCredentials, WireFormat};
@@ -89,8 +90,8 @@ impl ProductionWorld {
     }
 }
 
-/// Registers telcos and agencies through the same store calls `mgov telcos add` and
-/// `mgov agencies add` make.
+/// A production world: a fresh Postgres database with telcos and agencies registered, and
+/// the back-office simulator running with `backoffice`.
 pub async fn production_world(mut backoffice: simulator::Settings) -> ProductionWorld {
     let (db, url) = fresh_postgres().await;
     let signing_secret = generate_secret().0;
@@ -98,6 +99,24 @@ pub async fn production_world(mut backoffice: simulator::Settings) -> Production
     let (simulator_addr, _) = simulator::spawn(backoffice)
         .await
         .expect("the simulator starts");
+    let credentials =
+        register_operators(&db, &format!("http://{simulator_addr}/"), &signing_secret).await;
+    db.close().await;
+    ProductionWorld {
+        database_url: url,
+        redis: TestRedis::new(),
+        credentials,
+    }
+}
+
+/// Registers the telcos `africastalking` and `hubtel` with credentials, and the agencies
+/// the demo menus use at `backoffice_url`, through the same store calls
+/// `mgov telcos add` and `mgov agencies add` make. Returns HTTP Basic credentials per telco.
+pub async fn register_operators(
+    db: &Db,
+    backoffice_url: &str,
+    signing_secret: &str,
+) -> HashMap<String, (String, String)> {
     let mut credentials = HashMap::new();
     for (id, format) in [
         ("africastalking", WireFormat::AfricasTalking),
@@ -115,33 +134,31 @@ pub async fn production_world(mut backoffice: simulator::Settings) -> Production
             screen_limit: 182,
             max_hops_per_second: mgov::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
         };
-        mgov::telcos::store::upsert_telco(&db, &telco)
-            .await
-            .unwrap();
+        mgov::telcos::store::upsert_telco(db, &telco).await.unwrap();
         credentials.insert(id.to_string(), (id.to_string(), secret));
     }
     for id in ["dawasa", "rita", "nida", "ilala", "kinondoni"] {
-        let agency = Agency {
-            id: AgencyId::parse(id).unwrap(),
-            name: id.to_uppercase(),
-            backoffice_url: format!("http://{simulator_addr}/"),
-            signing_secret: signing_secret.clone(),
-            actions: STANDARD_ACTIONS
-                .iter()
-                .map(|(a, _)| a.to_string())
-                .collect(),
-            callback_url: None,
-        };
-        mgov::agencies::store::upsert_agency(&db, &agency)
-            .await
-            .unwrap();
+        register_agency(db, id, backoffice_url, signing_secret).await;
     }
-    db.close().await;
-    ProductionWorld {
-        database_url: url,
-        redis: TestRedis::new(),
-        credentials,
-    }
+    credentials
+}
+
+/// Registers (or moves) agency `id` with every standard action, at `backoffice_url`.
+pub async fn register_agency(db: &Db, id: &str, backoffice_url: &str, signing_secret: &str) {
+    let agency = Agency {
+        id: AgencyId::parse(id).unwrap(),
+        name: id.to_uppercase(),
+        backoffice_url: backoffice_url.to_string(),
+        signing_secret: signing_secret.to_string(),
+        actions: STANDARD_ACTIONS
+            .iter()
+            .map(|(a, _)| a.to_string())
+            .collect(),
+        callback_url: None,
+    };
+    mgov::agencies::store::upsert_agency(db, &agency)
+        .await
+        .unwrap();
 }
 
 /// Postgres + Redis, with telcos and agencies registered as an operator would.
