@@ -37,6 +37,20 @@
 pub mod aggregator;
 pub mod backoffice;
 
+/// Logs to stdout (`RUST_LOG` filters, default `info`), in colour only at a terminal, so a
+/// log file holds plain text.
+pub fn init_logging() {
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(colour)
+        .init();
+}
+
 /// Serves `router` on `listener` until Ctrl-C (both simulator binaries run this way).
 pub async fn serve_until_interrupted(
     listener: tokio::net::TcpListener,

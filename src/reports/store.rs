@@ -94,8 +94,8 @@ pub(super) async fn transaction_groups(
     Ok(groups)
 }
 
-/// Calls that reached the back office and were answered (or gave up): not those still
-/// pending, nor those never sent (`attempts = 0`), whose latency says nothing of the agency.
+/// Calls made and settled, failures included (an unreachable back office costs its citizens
+/// time too): not those still pending, nor those never sent (`attempts = 0`).
 const ANSWERED: &str = " AND outcome <> 'pending' AND attempts > 0";
 
 pub(super) async fn latency_groups(

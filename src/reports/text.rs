@@ -84,7 +84,7 @@ fn write_service(f: &mut fmt::Formatter<'_>, s: &ServiceReport, named: bool) -> 
         for l in &s.latency {
             writeln!(
                 f,
-                "{indent}  {:<24} {} answered, p50 {:.1} ms, p95 {:.1} ms",
+                "{indent}  {:<24} {} calls, p50 {:.1} ms, p95 {:.1} ms",
                 l.action, l.calls, l.p50_ms, l.p95_ms
             )?;
         }

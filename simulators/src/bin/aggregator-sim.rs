@@ -8,7 +8,6 @@ use std::time::Duration;
 use clap::Parser;
 use mgov_simulators::aggregator::{self, Chaos, Format, Latency, Settings};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 /// A simulated USSD aggregator platform (Africa's Talking or Hubtel-style) calling the gateway.
 #[derive(Parser)]
@@ -113,11 +112,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    mgov_simulators::init_logging();
     let args = Args::parse();
     // An empty variable is how shells usually "unset" a secret; read it as no secret.
     let secret = args.secret.filter(|secret| !secret.is_empty());

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use clap::Parser;
 use mgov_simulators::backoffice::{self, Latency, Settings};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 /// A simulated agency back office speaking the gateway's back-office contract.
 #[derive(Parser)]
@@ -59,11 +58,7 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    mgov_simulators::init_logging();
     let args = Args::parse();
     // An empty variable is how shells usually "unset" a secret; read it as no secret.
     let secret = args.secret.filter(|secret| !secret.is_empty());
