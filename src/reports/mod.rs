@@ -93,6 +93,10 @@ pub struct FunnelStep {
     /// Dialogues that ended here, by end reason (`completed`, `abandoned`, `telco_timeout`,
     /// `user_cancelled`, `failed`, `unavailable`).
     pub ended: BTreeMap<String, u64>,
+    /// Sum over the dialogues that reached this state of how many states they had reached
+    /// before it: orders steps reached equally often in the order citizens meet them.
+    #[serde(skip)]
+    depth_sum: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,8 +141,10 @@ pub async fn build_report(db: &Db, query: &ReportQuery) -> Result<Report, DbErro
         if g.service_id.is_none() || reached.is_empty() {
             continue;
         }
-        for state in reached {
-            report.step(Some(state)).reached += n;
+        for (depth, state) in reached.into_iter().enumerate() {
+            let step = report.step(Some(state));
+            step.reached += n;
+            step.depth_sum += depth as u64 * n;
         }
         let last = report.step(g.last_state.clone());
         *last.ended.entry(g.end_reason.clone()).or_default() += n;
@@ -212,19 +218,29 @@ impl ServiceReport {
     }
 
     /// Most reached first (the funnel's order along any path), steps outside the service
-    /// last; ties by name, so that the output is stable.
+    /// last; steps reached equally often in the order citizens meet them (shallower first),
+    /// then by name, so that the output is stable.
     fn sort(&mut self) {
         self.funnel.sort_by(|a, b| {
-            (a.state.is_none(), std::cmp::Reverse(a.reached), &a.state).cmp(&(
-                b.state.is_none(),
-                std::cmp::Reverse(b.reached),
-                &b.state,
-            ))
+            a.state
+                .is_none()
+                .cmp(&b.state.is_none())
+                .then(b.reached.cmp(&a.reached))
+                .then(mean_depth_order(a, b))
+                .then(a.state.cmp(&b.state))
         });
         self.transactions
             .sort_by(|a, b| (&a.action, &a.outcome).cmp(&(&b.action, &b.outcome)));
         self.latency.sort_by(|a, b| a.action.cmp(&b.action));
     }
+}
+
+/// Compares the mean depths of two steps without division: `a.sum / a.n` against
+/// `b.sum / b.n`.
+fn mean_depth_order(a: &FunnelStep, b: &FunnelStep) -> std::cmp::Ordering {
+    let left = u128::from(a.depth_sum) * u128::from(b.reached.max(1));
+    let right = u128::from(b.depth_sum) * u128::from(a.reached.max(1));
+    left.cmp(&right)
 }
 
 impl Dialogues {
