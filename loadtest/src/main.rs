@@ -158,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
     }
     ensure!(
         outcome.stats.completed + outcome.stats.walked_away > 0,
-        "no journey completed"
+        "no journey completed, and no phone walked away part-way: nothing reached the gateway's menus"
     );
     Ok(())
 }

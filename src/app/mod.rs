@@ -52,6 +52,9 @@ pub struct Gateway {
     pub agencies: Directory<AgencyId, Agency>,
     pub backoffice: BackOfficeClient,
     limits: HopLimits,
+    /// Telcos refused for having no credentials, so that each is warned about once, not at
+    /// every re-read.
+    open_telcos: std::sync::Mutex<std::collections::BTreeSet<TelcoId>>,
     pub metrics: PrometheusHandle,
 }
 
@@ -71,6 +74,7 @@ impl Gateway {
             agencies: Directory::default(),
             backoffice,
             limits: HopLimits::new(per_minute),
+            open_telcos: Default::default(),
             metrics: crate::telemetry::metrics_handle(),
         }
     }
@@ -265,14 +269,19 @@ impl Gateway {
     /// Reloads telcos and agencies from the database (other nodes may have changed them).
     pub async fn refresh_directories(&self) -> Result<(), crate::db::DbError> {
         let telcos = crate::telcos::store::list_telcos(&self.db).await?;
-        let usable = telcos.into_iter().filter(|t| {
-            let open = t.credentials.is_none() && !self.config.demo_enabled();
-            if open {
-                tracing::warn!(telco = %t.id, "telco has no credentials; refused outside the embedded demo");
+        let (open, usable): (Vec<_>, Vec<_>) = telcos
+            .into_iter()
+            .partition(|t| t.credentials.is_none() && !self.config.demo_enabled());
+        let open: std::collections::BTreeSet<TelcoId> = open.into_iter().map(|t| t.id).collect();
+        {
+            let mut warned = self.open_telcos.lock().unwrap_or_else(|e| e.into_inner());
+            for telco in open.difference(&warned) {
+                tracing::warn!(telco = %telco, "telco has no credentials; refused outside the embedded demo");
             }
-            !open
-        });
-        self.telcos.replace(usable.map(|t| (t.id.clone(), t)));
+            *warned = open;
+        }
+        self.telcos
+            .replace(usable.into_iter().map(|t| (t.id.clone(), t)));
         let agencies = crate::agencies::store::list_agencies(&self.db).await?;
         self.agencies
             .replace(agencies.into_iter().map(|a| (a.id.clone(), a)));

@@ -120,13 +120,27 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
     let mut reap = tokio::time::interval(REAP_EVERY);
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
     let mut reload = Reload::new();
-    let mut changes = match crate::db::changes::Changes::watch(&gateway.db).await {
-        Ok(changes) => Some(changes),
+    // The listener runs in a task of its own: dropping a wait on it half-way through a
+    // notification (as `select!` would at every other tick) could lose that notification.
+    let (changed, mut changes) = tokio::sync::mpsc::channel::<()>(1);
+    let listener = match crate::db::changes::Changes::watch(&gateway.db).await {
+        Ok(mut watch) => Some(tokio::spawn(async move {
+            loop {
+                watch.next().await;
+                // A change already waiting to be taken in covers this one too.
+                if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) =
+                    changed.try_send(())
+                {
+                    return;
+                }
+            }
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "cannot listen for telco and agency changes; they are re-read every 30 s");
             None
         }
     };
+    let _listener = AbortOnDrop(listener);
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
@@ -146,7 +160,7 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                     metrics::gauge!(names::SESSIONS_ACTIVE).set(active as f64);
                 }
             }
-            _ = next_change(&mut changes) => {
+            Some(()) = changes.recv() => {
                 if let Err(e) = gateway.refresh_directories().await {
                     tracing::warn!(error = %e, "could not re-read telcos and agencies after a change");
                 }
@@ -160,10 +174,14 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-async fn next_change(changes: &mut Option<crate::db::changes::Changes>) {
-    match changes {
-        Some(changes) => changes.next().await,
-        None => std::future::pending().await,
+/// Stops a background task when its owner returns.
+struct AbortOnDrop(Option<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 

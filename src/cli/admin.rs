@@ -53,7 +53,8 @@ pub enum TelcosCommand {
 
 #[derive(Subcommand)]
 pub enum AgenciesCommand {
-    /// Register an agency (or replace its record); prints its secrets once.
+    /// Register an agency (or replace its record); prints its signing secret once when it
+    /// generates one.
     Add {
         id: String,
         #[arg(long)]
@@ -64,7 +65,8 @@ pub enum AgenciesCommand {
         /// Actions its back office implements (default: every standard action).
         #[arg(long, value_delimiter = ',')]
         actions: Option<Vec<String>>,
-        /// The HMAC key shared with its back office (generated when absent).
+        /// The HMAC key shared with its back office (kept when re-adding an agency, generated
+        /// for a new one).
         #[arg(long, env = "MGOV_AGENCY_SIGNING_SECRET", hide_env_values = true)]
         signing_secret: Option<String>,
     },
@@ -191,12 +193,15 @@ pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Resul
             if let Some(unknown) = actions.iter().find(|a| required_params(a).is_none()) {
                 bail!("--actions: {unknown:?} is not an action of the back-office contract");
             }
-            let generated = signing_secret.is_none();
-            let signing_secret = signing_secret.unwrap_or_else(|| generate_secret().0);
-            // Re-adding an agency replaces what this command sets and keeps the rest.
-            let callback_url = crate::agencies::store::get_agency(&db, &id)
-                .await?
-                .and_then(|a| a.callback_url);
+            // Re-adding an agency replaces what this command sets and keeps the rest: its
+            // signing secret (a new one would break its running back office) unless one is
+            // given, and its callback URL.
+            let existing = crate::agencies::store::get_agency(&db, &id).await?;
+            let generated = signing_secret.is_none() && existing.is_none();
+            let callback_url = existing.as_ref().and_then(|a| a.callback_url.clone());
+            let signing_secret = signing_secret
+                .or_else(|| existing.map(|a| a.signing_secret))
+                .unwrap_or_else(|| generate_secret().0);
             let agency = Agency {
                 id: id.clone(),
                 name,

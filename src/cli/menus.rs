@@ -2,7 +2,8 @@
 //! (`file:line: problem`), then a summary. The agencies and their actions are checked against
 //! what `serve` would see: the configured database, or on the embedded default the demo
 //! agencies it seeds and those already in its SQLite file. The report goes to stdout when the
-//! menus pass and to stderr when they do not; the exit status is non-zero on any error.
+//! menus pass and to stderr when they do not; the exit status is non-zero on any error, and
+//! when the agencies could not be read.
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
@@ -26,8 +27,10 @@ pub async fn check(mut config: Config, dir: Option<PathBuf>) -> ExitCode {
         config.min_screen_limit,
         agencies.as_ref(),
     );
-    let report = report(&check, &agencies_line);
-    if check.errors.is_empty() {
+    let report = report(&check, &agencies_line, agencies.is_some());
+    // Menus that pass but could not be checked against their agencies are not known to
+    // serve: saying "ok" would send the operator to a `serve` that refuses them.
+    if check.errors.is_empty() && agencies.is_some() {
         println!("{report}");
         ExitCode::SUCCESS
     } else {
@@ -37,7 +40,7 @@ pub async fn check(mut config: Config, dir: Option<PathBuf>) -> ExitCode {
 }
 
 /// Every problem and warning by file and line, the agencies line, and the summary.
-fn report(check: &MenuCheck, agencies_line: &str) -> String {
+fn report(check: &MenuCheck, agencies_line: &str, agencies_checked: bool) -> String {
     let mut lines: Vec<(&str, Option<usize>, String)> = check
         .errors
         .iter()
@@ -63,7 +66,14 @@ fn report(check: &MenuCheck, agencies_line: &str) -> String {
             .iter()
             .map(|m| format!("{} v{}", m.id(), m.version()))
             .collect();
-        format!("ok: {}{warnings}", services.join(", "))
+        if agencies_checked {
+            format!("ok: {}{warnings}", services.join(", "))
+        } else {
+            format!(
+                "not known to serve: {}{warnings} read without a problem, but their agencies could not be checked",
+                services.join(", ")
+            )
+        }
     } else {
         let problems = check.errors.len();
         let files = check.files_with_errors();

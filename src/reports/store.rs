@@ -59,6 +59,19 @@ macro_rules! push_window {
     };
 }
 
+/// Dialogues walked on the phone page's previews are an author's tests, not citizens'.
+fn not_previews_dialogues() -> String {
+    format!(" AND telco_id <> '{}'", crate::phone::PREVIEW_TELCO)
+}
+
+/// Calls made from the phone page's previews (their session key starts with its telco).
+fn not_previews_calls() -> String {
+    format!(
+        " AND (session_key IS NULL OR session_key NOT LIKE '{}:%')",
+        crate::phone::PREVIEW_TELCO
+    )
+}
+
 pub(super) async fn dialogue_groups(
     db: &Db,
     since: DateTime<Utc>,
@@ -70,6 +83,7 @@ pub(super) async fn dialogue_groups(
              FROM ussd_sessions",
         );
         push_window!(qb, "started_at", since, agency);
+        qb.push(not_previews_dialogues());
         qb.push(" GROUP BY agency_id, service_id, end_reason, last_state, states");
         qb.build_query_as().fetch_all(pool).await
     })
@@ -87,6 +101,7 @@ pub(super) async fn transaction_groups(
             "SELECT agency_id, service_id, action, outcome, COUNT(*) AS n FROM transactions",
         );
         push_window!(qb, "created_at", since, agency);
+        qb.push(not_previews_calls());
         qb.push(" GROUP BY agency_id, service_id, action, outcome");
         qb.build_query_as().fetch_all(pool).await
     })
@@ -113,6 +128,7 @@ pub(super) async fn latency_groups(
                  FROM transactions",
             );
             push_window!(qb, "created_at", since, agency);
+            qb.push(not_previews_calls());
             qb.push(ANSWERED);
             qb.push(" GROUP BY agency_id, service_id, action");
             qb.build_query_as().fetch_all(pool).await.op(OP)
@@ -122,6 +138,7 @@ pub(super) async fn latency_groups(
                 "SELECT agency_id, service_id, action, latency_ms FROM transactions",
             );
             push_window!(qb, "created_at", since, agency);
+            qb.push(not_previews_calls());
             qb.push(ANSWERED);
             qb.push(" ORDER BY agency_id, service_id, action, latency_ms");
             let mut rows = qb

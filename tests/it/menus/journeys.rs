@@ -78,10 +78,10 @@ fn maji_in_english() {
     );
     call(w.input(&mut s, "12345678"));
     assert!(screen(w.resume(&mut s, ok(bill())))
-        .contains("Bill: TZS 45,000.00\nDue: 24/11/2026\n1. Get payment number"));
+        .contains("Bill: TZS 45,000.00\nDue: 24/11/2026\n1. Get control number"));
     call(w.input(&mut s, "1"));
     assert!(end(w.resume(&mut s, ok(control_number())))
-        .starts_with("Payment number: 991234567890\nAmount: TZS 45,000.00"));
+        .starts_with("Control number: 991234567890\nAmount: TZS 45,000.00"));
 }
 
 #[test]
@@ -338,7 +338,7 @@ fn miadi_with_no_free_slots_goes_to_its_empty_state() {
     call(walk(&w, &mut s, &["3", "2"]));
     assert_eq!(
         end(w.resume(&mut s, ok(slots(0)))),
-        "Hakuna nafasi ofisi ya Kinondoni kwa sasa. Tafadhali jaribu tena kesho."
+        "Hakuna nafasi katika ofisi ya Kinondoni kwa sasa. Tafadhali jaribu tena kesho."
     );
 }
 

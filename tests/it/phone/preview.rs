@@ -3,6 +3,8 @@
 //! checked first as `mgov menus check` would.
 
 use crate::support::gateway::{base_config, embedded_with, msisdn, TestGateway};
+use mgov::db::Db;
+use mgov::reports::{build_report, ReportQuery};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -97,7 +99,29 @@ async fn a_pasted_draft_is_walked_by_its_preview_and_by_no_telco() {
         .services_by_position()
         .iter()
         .all(|m| m.id().as_str() != "jaribio"));
+
+    // Previews are recorded, under their own telco, and kept out of the agencies' reports.
+    let db = gw.running.gateway.db.clone();
     gw.stop().await;
+    let Db::Sqlite(pool) = &db else {
+        panic!("the embedded default runs on SQLite")
+    };
+    let previews: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ussd_sessions WHERE telco_id = 'phone-preview'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(previews, 2);
+    let report = build_report(
+        &db,
+        &ReportQuery {
+            agency: None,
+            since: chrono::Utc::now() - chrono::Duration::hours(1),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.agencies.is_empty(), "{report:?}");
 }
 
 #[tokio::test]
@@ -251,6 +275,48 @@ async fn menus_and_previews_answer_only_callers_on_the_same_machine() {
     assert_eq!(pasted.status(), StatusCode::FORBIDDEN);
     let body: Value = pasted.json().await.unwrap();
     assert_eq!(body["error"], "loopback_only");
+    // Another site cannot make the operator's browser post a preview or read the menus.
+    let maji = gw.running.gateway.menus();
+    let version = maji
+        .services_by_position()
+        .into_iter()
+        .find(|m| m.id().as_str() == "maji")
+        .unwrap()
+        .version()
+        .to_string();
+    let preview = gw.url(&format!("/phone/preview/africastalking/maji/{version}"));
+    let form = [
+        ("sessionId", "csrf-1"),
+        ("serviceCode", "*152*00#"),
+        ("phoneNumber", "+255754000999"),
+        ("networkCode", "63902"),
+        ("text", ""),
+    ];
+    let own_page = gw
+        .http
+        .post(&preview)
+        .header("origin", gw.base_url.as_str())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own_page.status(), StatusCode::OK);
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("host", "evil.example:8080"),
+        ("x-real-ip", "127.0.0.1"),
+    ] {
+        let forged = gw
+            .http
+            .post(&preview)
+            .header(name, value)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
     // The page itself is only files, and served to anyone it is enabled for.
     let page = gw
         .http
