@@ -167,7 +167,9 @@ impl MenuSet {
     }
 }
 
-fn file_name_error(path: &Path, menu: &Menu) -> Option<MenuError> {
+/// `menu` read from `path`, refused unless the file is named after its service (the file
+/// name is how operators find a service's menu). Used by the phone page's previews too.
+pub(crate) fn file_name_error(path: &Path, menu: &Menu) -> Option<MenuError> {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())

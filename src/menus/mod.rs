@@ -70,8 +70,8 @@ mod walk;
 
 pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
-pub(crate) use load::version_of;
 pub use load::MenuCheck;
+pub(crate) use load::{file_name_error, version_of};
 pub use model::Menu;
 pub use registered::RegisteredAgencies;
 pub use set::MenuSet;

@@ -139,13 +139,8 @@ async fn find(gw: &AppState, service: &ServiceId, version: &str) -> Result<Arc<M
         if version_of(&source) == version {
             let file = path.display().to_string();
             let menu = Menu::parse_with_limit(&source, &file, limit).map_err(problems)?;
-            if menu.id() != service {
-                let problem = format!(
-                    "{file}: service {:?} must be in a file named {}.toml",
-                    menu.id().as_str(),
-                    menu.id()
-                );
-                return Err(Refusal::Problems(vec![problem]));
+            if let Some(misnamed) = crate::menus::file_name_error(&path, &menu) {
+                return Err(Refusal::Problems(vec![misnamed.to_string()]));
             }
             return Ok(Arc::new(menu));
         }

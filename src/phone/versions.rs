@@ -74,11 +74,11 @@ pub(super) async fn list(
         e.on_disk = true;
         if !e.loaded {
             match Menu::parse_with_limit(&source, &file, gw.config.min_screen_limit) {
-                Ok(menu) if menu.id().as_str() != service => e.problems.push(format!(
-                    "{file}: service {:?} must be in a file named {}.toml",
-                    menu.id().as_str(),
-                    menu.id()
-                )),
+                Ok(menu) if menu.id().as_str() != service => e.problems.push(
+                    crate::menus::file_name_error(std::path::Path::new(&file), &menu)
+                        .map(|misnamed| misnamed.to_string())
+                        .unwrap_or_default(),
+                ),
                 Ok(menu) => {
                     if let Err(Refusal::Problems(problems)) = preview_menus(&gw, &Arc::new(menu)) {
                         e.problems = problems;
