@@ -291,6 +291,12 @@ impl Config {
                 "the demo world runs only on the embedded default; unset demo or database_url",
             );
         }
+        if self.demo_enabled() && !cfg!(feature = "demo") {
+            return invalid(
+                "demo",
+                "this mgov was built without the demo back office (cargo feature `demo`): set database_url for production, or demo = false",
+            );
+        }
         if let Some(url) = &self.redis_url {
             if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
                 return invalid("redis_url", "must start with redis:// or rediss://");

@@ -20,7 +20,9 @@ use std::time::Duration;
 /// memory: it replays answers for ten minutes rather than the contract's 24 hours (the
 /// gateway retries a call for at most `background_call_secs`), and keeps at most about
 /// 40,000 of them (some 20 MB) however hard a load test drives it.
+#[cfg(feature = "demo")]
 const DEMO_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(10 * 60);
+#[cfg(feature = "demo")]
 const DEMO_MAX_REMEMBERED: usize = 20_000;
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -30,6 +32,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     if gateway.config.phone_page_enabled() {
         app = app.merge(crate::phone::router());
     }
+    // Without the feature, the configuration refuses the demo world before it gets here.
+    #[cfg(feature = "demo")]
     if gateway.config.demo_enabled() {
         let settings = mgov_simulators::backoffice::Settings {
             secret: Some(crate::app::DEMO_SIGNING_SECRET.to_string()),
