@@ -31,6 +31,10 @@ impl<'a> Walker<'a> {
             }
             View::Redirect(..) | View::Lost => return self.lost(s),
         };
+        if notice.is_some() {
+            s.paged_notice = None;
+        }
+        let screen = with_paged_notice(screen, s);
         let mut pages = paginate(&screen, language, self.screen_limit);
         s.page = s.page.min(pages.len().saturating_sub(1) as u16);
         let mut text = pages[s.page as usize].clone();
@@ -50,8 +54,10 @@ impl<'a> Walker<'a> {
             } else if let Some(rest) = below_heading {
                 text = format!("{notice}\n{rest}");
             } else {
-                // No room above this page: start the screen again with the notice on top.
+                // No room above this page: start the screen again with the notice on top,
+                // and keep it there while the citizen pages, so that `98` follows these pages.
                 let heading = format!("{notice}\n{}", screen.heading);
+                s.paged_notice = Some(notice.to_string());
                 pages = paginate(
                     &Screen {
                         heading,
@@ -176,10 +182,22 @@ impl<'a> Walker<'a> {
     pub(super) fn has_next_page(&self, s: &Session) -> bool {
         match self.view(s) {
             View::Screen(screen, language) => {
+                let screen = with_paged_notice(screen, s);
                 (s.page as usize) + 1 < paginate(&screen, language, self.screen_limit).len()
             }
             _ => false,
         }
+    }
+}
+
+/// `screen` with the session's paged notice, if any, on top of its heading.
+fn with_paged_notice(screen: Screen, s: &Session) -> Screen {
+    match &s.paged_notice {
+        Some(notice) => Screen {
+            heading: format!("{notice}\n{}", screen.heading),
+            ..screen
+        },
+        None => screen,
     }
 }
 

@@ -85,6 +85,10 @@ impl<'a> Walker<'a> {
                 }
             )
         );
+        // Only paging keeps a long notice on the screen's other pages.
+        if !(input == "98" || (input == "0" && s.page > 0)) {
+            s.paged_notice = None;
+        }
         match input {
             "00" if !at_end => {
                 s.location = s.home.clone();

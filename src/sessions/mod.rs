@@ -56,6 +56,10 @@ pub struct Session {
     pub home: Location,
     /// Page of the current screen, from 0.
     pub page: u16,
+    /// A notice too long for its screen's first page, paged with the screen so that `98`
+    /// and `0` page on as that page did; any other input clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paged_notice: Option<String>,
     /// Screens to return to with `0`, most recent last.
     pub history: Vec<Location>,
     /// Values collected from input and kept from back-office answers.

@@ -448,6 +448,7 @@ fn new_session(
         location: Location::Root,
         home: Location::Root,
         page: 0,
+        paged_notice: None,
         history: Vec::new(),
         vars: BTreeMap::new(),
         consumed,

@@ -47,6 +47,7 @@ pub fn session() -> Session {
         location: Location::Root,
         home: Location::Root,
         page: 0,
+        paged_notice: None,
         history: vec![],
         vars: BTreeMap::new(),
         consumed: String::new(),

@@ -146,3 +146,85 @@ fn the_root_menu_pages_when_screens_are_small() {
     // Choosing a service listed on another page still works by its number.
     assert!(screen(w.input(&mut s, "1")).starts_with("Maji"));
 }
+
+const REBOOK_MENU: &str = r#"
+[service]
+id = "rebook"
+agency = "demo"
+title = { sw = "Miadi", en = "Bookings" }
+start = "fetch"
+position = 5
+
+[states.fetch]
+action = "appointments.slots"
+params = { office = "Ilala" }
+keep = { slots = "slots" }
+on = { ok = "choose", failed = "sorry" }
+
+[states.choose]
+text = { sw = "Chagua muda:", en = "Choose a time:" }
+list = { items = "slots", label = { sw = "Muda {item.slot_id}", en = "Time {item.slot_id}" }, save_as = "slot", next = "book" }
+
+[states.book]
+action = "appointments.book"
+params = { slot_id = "{slot.slot_id}" }
+on = { ok = "done", rejected = "choose", failed = "sorry" }
+notice = { rejected = { sw = "Samahani, muda huo umechukuliwa na mtu mwingine sasa hivi.", en = "Sorry, someone else has just taken that time." } }
+
+[states.done]
+end = { sw = "Umechagua {slot.slot_id}.", en = "You chose {slot.slot_id}." }
+
+[states.sorry]
+end = { sw = "Samahani", en = "Sorry" }
+"#;
+
+/// A notice with no room on a full page re-pages the screen with the notice on top; `98`
+/// then follows those pages, so no option is skipped between the first page and the next.
+#[test]
+fn a_long_notice_on_a_full_page_is_paged_with_the_screen() {
+    let menu = Arc::new(Menu::parse(REBOOK_MENU, "rebook.toml").unwrap());
+    let mut set = MenuSet::new();
+    set.insert(menu.clone()).unwrap();
+    let mut s = session();
+    s.location = Location::Service {
+        service: menu.id().clone(),
+        version: menu.version().into(),
+        state: "fetch".into(),
+    };
+    s.home = s.location.clone();
+    let w = Walker::new(&set, 160);
+    let items: Vec<_> = (1..=30)
+        .map(|i| json!({ "slot_id": format!("S{i:02}") }))
+        .collect();
+    call(w.enter(&mut s));
+    screen(w.resume(&mut s, ok(json!({ "slots": items }))));
+    call(w.input(&mut s, "1"));
+    let first = screen(w.resume(&mut s, ActionOutcome::Rejected));
+    assert!(
+        first.starts_with("Samahani, muda huo umechukuliwa"),
+        "{first}"
+    );
+    assert!(
+        s.paged_notice.is_some(),
+        "the notice fitted on the page; this test needs one that does not: {first}"
+    );
+    let mut pages = vec![first];
+    while pages.last().unwrap().contains("98 Zaidi") {
+        pages.push(screen(w.input(&mut s, "98")));
+    }
+    for i in 1..=30 {
+        let line = format!("{i}. Muda S{i:02}");
+        let shown = pages
+            .iter()
+            .flat_map(|p| p.lines())
+            .filter(|l| *l == line)
+            .count();
+        assert_eq!(shown, 1, "{line} in {pages:#?}");
+    }
+    // Back a page keeps the notice's paging; a choice clears it.
+    let back = screen(w.input(&mut s, "0"));
+    assert_eq!(back, pages[pages.len() - 2]);
+    assert!(s.paged_notice.is_some());
+    call(w.input(&mut s, "2"));
+    assert!(s.paged_notice.is_none());
+}

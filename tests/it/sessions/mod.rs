@@ -70,6 +70,7 @@ pub(crate) fn session(key: &str, last_seen_ms: Millis) -> Session {
         location: at("confirm"),
         home: Location::Root,
         page: 2,
+        paged_notice: None,
         history: vec![Location::Root, at("account")],
         vars: BTreeMap::from([
             ("account".to_string(), json!("12345678")),
