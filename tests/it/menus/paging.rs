@@ -31,14 +31,19 @@ end = { sw = "Samahani", en = "Sorry" }
 "#;
 
 fn list_session() -> (MenuSet, Session) {
-    let menu = Arc::new(Menu::parse(LIST_MENU, "orodha.toml").unwrap());
+    session_at_start(LIST_MENU, "orodha.toml")
+}
+
+/// The menu `source` loaded alone, and a session at its start state.
+fn session_at_start(source: &str, file: &str) -> (MenuSet, Session) {
+    let menu = Arc::new(Menu::parse(source, file).unwrap());
     let mut set = MenuSet::new();
     set.insert(menu.clone()).unwrap();
     let mut s = session();
     s.location = Location::Service {
         service: menu.id().clone(),
         version: menu.version().into(),
-        state: "fetch".into(),
+        state: menu.start().into(),
     };
     s.home = s.location.clone();
     (set, s)
@@ -182,16 +187,7 @@ end = { sw = "Samahani", en = "Sorry" }
 /// then follows those pages, so no option is skipped between the first page and the next.
 #[test]
 fn a_long_notice_on_a_full_page_is_paged_with_the_screen() {
-    let menu = Arc::new(Menu::parse(REBOOK_MENU, "rebook.toml").unwrap());
-    let mut set = MenuSet::new();
-    set.insert(menu.clone()).unwrap();
-    let mut s = session();
-    s.location = Location::Service {
-        service: menu.id().clone(),
-        version: menu.version().into(),
-        state: "fetch".into(),
-    };
-    s.home = s.location.clone();
+    let (set, mut s) = session_at_start(REBOOK_MENU, "rebook.toml");
     let w = Walker::new(&set, 160);
     let items: Vec<_> = (1..=30)
         .map(|i| json!({ "slot_id": format!("S{i:02}") }))
