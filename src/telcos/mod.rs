@@ -80,25 +80,25 @@ impl WireFormat {
     ) -> Result<UssdCallback, AdapterError> {
         match self {
             WireFormat::AfricasTalking => {
-                africastalking::parse_ussd(headers, body, default_country)
+                africastalking::ussd::parse_ussd(headers, body, default_country)
             }
-            WireFormat::Hubtel => hubtel::parse_ussd(headers, body, default_country),
+            WireFormat::Hubtel => hubtel::ussd::parse_ussd(headers, body, default_country),
         }
     }
 
     /// Answers a hop with a screen in this format.
     pub fn render_ussd(self, reply: &UssdReply) -> Response {
         match self {
-            WireFormat::AfricasTalking => africastalking::render_ussd(reply),
-            WireFormat::Hubtel => hubtel::render_ussd(reply),
+            WireFormat::AfricasTalking => africastalking::ussd::render_ussd(reply),
+            WireFormat::Hubtel => hubtel::ussd::render_ussd(reply),
         }
     }
 
     /// Acknowledges an end-of-session notice in this format.
     pub fn render_ended_ack(self) -> Response {
         match self {
-            WireFormat::AfricasTalking => africastalking::render_ended_ack(),
-            WireFormat::Hubtel => hubtel::render_ended_ack(),
+            WireFormat::AfricasTalking => africastalking::ussd::render_ended_ack(),
+            WireFormat::Hubtel => hubtel::ussd::render_ended_ack(),
         }
     }
 }
@@ -155,7 +155,7 @@ impl AdapterError {
 }
 
 /// Checks the size and media type (parameters such as `charset` ignored) before parsing.
-fn check_body(
+pub(crate) fn check_body(
     headers: &HeaderMap,
     body: &[u8],
     expected: &'static str,
@@ -176,7 +176,10 @@ fn check_body(
 }
 
 /// A field that must be present and not blank.
-fn required<'a>(value: &'a Option<String>, field: &'static str) -> Result<&'a str, AdapterError> {
+pub(crate) fn required<'a>(
+    value: &'a Option<String>,
+    field: &'static str,
+) -> Result<&'a str, AdapterError> {
     match value.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(AdapterError::MissingField(field)),
@@ -185,7 +188,10 @@ fn required<'a>(value: &'a Option<String>, field: &'static str) -> Result<&'a st
 
 /// Brings `*152*00#`, `152*00` and ` *152*00# ` to `*152*00#`; anything with other
 /// characters, or a `#` inside, is refused rather than guessed at.
-fn normalise_service_code(raw: &str, field: &'static str) -> Result<String, AdapterError> {
+pub(crate) fn normalise_service_code(
+    raw: &str,
+    field: &'static str,
+) -> Result<String, AdapterError> {
     let trimmed = raw.trim();
     let code = trimmed.strip_prefix('*').unwrap_or(trimmed);
     let code = code.strip_suffix('#').unwrap_or(code);

@@ -2,8 +2,8 @@
 //! hop (`Initiation`) carries the whole dialled string there instead. Replies are JSON with
 //! `Type` `Response` (continue) or `Release` (end).
 
-use super::{check_body, normalise_service_code, required, AdapterError};
 use crate::msisdn::Msisdn;
+use crate::telcos::{check_body, normalise_service_code, required, AdapterError};
 use crate::ussd::request::{SessionEndSignal, UssdCallback, UssdInput, UssdReply, UssdRequest};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};

@@ -2,8 +2,8 @@
 //! by `*`, answered with `CON <screen>` or `END <screen>` as `text/plain`. The end-of-session
 //! notification comes to the same URL and is told apart by its `status` field.
 
-use super::{check_body, normalise_service_code, required, AdapterError};
 use crate::msisdn::Msisdn;
+use crate::telcos::{check_body, normalise_service_code, required, AdapterError};
 use crate::ussd::request::{SessionEndSignal, UssdCallback, UssdInput, UssdReply, UssdRequest};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
