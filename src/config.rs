@@ -35,6 +35,9 @@ impl fmt::Debug for Secret {
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
+    /// The base URL telcos reach this gateway at, for the report URLs given with each SMS
+    /// (`https://gw.example.go.tz`). Unset: `http://` and the address it listens on.
+    pub public_url: Option<String>,
     /// `postgres://...` in production; unset means the embedded SQLite file `sqlite_path`.
     pub database_url: Option<Secret>,
     pub sqlite_path: PathBuf,
@@ -163,6 +166,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
             database_url: None,
             sqlite_path: PathBuf::from("mgov.db"),
             redis_url: None,
@@ -245,6 +249,14 @@ impl Config {
     /// The embedded default: no database or Redis configured.
     pub fn is_embedded(&self) -> bool {
         self.database_url.is_none()
+    }
+
+    /// See [`Config::public_url`]; `build` fills it in from the bound address when unset.
+    pub fn public_url(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .unwrap_or("http://127.0.0.1:8080")
     }
 
     pub fn demo_enabled(&self) -> bool {

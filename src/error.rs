@@ -29,6 +29,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    /// A `/v1` call without a valid agency API key.
+    pub fn bad_api_key(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "api_key_refused", message)
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
@@ -73,10 +78,16 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "error": self.code, "message": self.message });
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            // Tells a client (and curl --anyauth) which scheme the callbacks take.
+            // Tells a client (and curl --anyauth) which scheme the call takes: agencies' API
+            // keys on /v1, HTTP Basic on telco callbacks.
+            let challenge = if self.code == "api_key_refused" {
+                "Bearer realm=\"mgov-gateway\""
+            } else {
+                "Basic realm=\"mgov-gateway\""
+            };
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"mgov-gateway\""),
+                axum::http::HeaderValue::from_static(challenge),
             );
         }
         response

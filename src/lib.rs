@@ -15,6 +15,8 @@
 //! - [`db`]: the durable store (Postgres or SQLite), its migrations, and the journal that
 //!   group-commits records and never drops one.
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
+//! - [`sms`]: outgoing SMS: the `/v1/messages` API, the outbox and its dispatcher, delivery
+//!   reports and signed webhooks to agencies.
 //! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service.
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
 //! - [`phone`]: the phone in the browser at `/phone`, and previews of unpublished menus.
@@ -38,6 +40,7 @@ pub mod msisdn;
 pub mod phone;
 pub mod reports;
 pub mod sessions;
+pub mod sms;
 pub mod telcos;
 pub mod telemetry;
 pub mod ussd;

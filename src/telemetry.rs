@@ -30,6 +30,26 @@ pub mod names {
     pub const JOURNAL_RETRIES: &str = "mgov_journal_retries_total";
     /// Pending back-office calls asked again by the reconciler, by `outcome`.
     pub const RECONCILED: &str = "mgov_transactions_reconciled_total";
+    /// `/v1` calls refused before their handler, by `reason`.
+    pub const API_REFUSED: &str = "mgov_api_refused_total";
+    /// Messages accepted through `/v1/messages`, by `agency`.
+    pub const SMS_ACCEPTED: &str = "mgov_sms_accepted_total";
+    /// Message status changes, by `telco` and `status`.
+    pub const SMS_STATUS: &str = "mgov_sms_status_total";
+    /// Parts handed to telcos, by `telco`.
+    pub const SMS_PARTS_SENT: &str = "mgov_sms_parts_sent_total";
+    /// Send attempts, by `telco` and `outcome` (sent, throttled, transient, refused).
+    pub const SMS_SEND_ATTEMPTS: &str = "mgov_sms_send_attempts_total";
+    /// Seconds from acceptance to the telco taking a message, and to its final report.
+    pub const SMS_ACCEPTED_TO_SENT: &str = "mgov_sms_accepted_to_sent_seconds";
+    pub const SMS_ACCEPTED_TO_FINAL: &str = "mgov_sms_accepted_to_final_seconds";
+    /// Messages waiting to be sent, and how late the most overdue one is.
+    pub const SMS_QUEUE_DEPTH: &str = "mgov_sms_queue_depth";
+    pub const SMS_QUEUE_LATE_SECONDS: &str = "mgov_sms_queue_late_seconds";
+    /// Delivery reports, by `telco` and `outcome` (final, in_transit, repeat, early, unknown).
+    pub const SMS_REPORTS: &str = "mgov_sms_reports_total";
+    /// Webhook attempts, by `outcome` (delivered, retry, abandoned).
+    pub const WEBHOOK_ATTEMPTS: &str = "mgov_webhook_attempts_total";
 }
 
 /// Starts structured logging (`RUST_LOG` filters, default `info`); `json` for log shippers.

@@ -1,6 +1,7 @@
 //! Agencies (public institutions): their records, their back-office settings and the API
 //! keys they call the gateway with.
 
+pub mod keys;
 pub mod store;
 
 use crate::ids::AgencyId;
@@ -20,6 +21,10 @@ pub struct Agency {
     pub actions: Vec<String>,
     /// Where signed webhooks (MO messages, delivery reports) go, if anywhere.
     pub callback_url: Option<String>,
+    /// Alphanumeric sender ids (at most 11 characters) the agency may send SMS from.
+    pub sender_ids: Vec<String>,
+    /// Whether webhooks tell every status change (sent too), not only final ones.
+    pub webhook_every_status: bool,
 }
 
 impl Agency {
@@ -38,6 +43,8 @@ impl fmt::Debug for Agency {
             .field("signing_secret", &"<redacted>")
             .field("actions", &self.actions)
             .field("callback_url", &self.callback_url)
+            .field("sender_ids", &self.sender_ids)
+            .field("webhook_every_status", &self.webhook_every_status)
             .finish()
     }
 }
@@ -55,6 +62,8 @@ mod tests {
             signing_secret: "s3cr3t-key".into(),
             actions: vec!["bills.fetch".into()],
             callback_url: None,
+            sender_ids: Vec::new(),
+            webhook_every_status: false,
         };
         let printed = format!("{agency:?}");
         assert!(!printed.contains("s3cr3t-key"), "{printed}");

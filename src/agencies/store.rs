@@ -5,7 +5,8 @@ use crate::db::{on_both, Db, DbError, OpExt, Timestamp};
 use crate::ids::AgencyId;
 
 const SELECT: &str =
-    "SELECT id, name, backoffice_url, signing_secret, actions, callback_url FROM agencies";
+    "SELECT id, name, backoffice_url, signing_secret, actions, callback_url, sender_ids, \
+     webhook_every_status FROM agencies";
 
 #[derive(sqlx::FromRow)]
 struct AgencyRow {
@@ -15,6 +16,8 @@ struct AgencyRow {
     signing_secret: String,
     actions: String,
     callback_url: Option<String>,
+    sender_ids: String,
+    webhook_every_status: bool,
 }
 
 /// Creates the agency or replaces its settings (keeping its `created_at`).
@@ -31,18 +34,30 @@ pub async fn upsert_agency(db: &Db, agency: &Agency) -> Result<(), DbError> {
             format!("action name {bad:?} is empty or has a comma"),
         ));
     }
+    if let Some(bad) = agency
+        .sender_ids
+        .iter()
+        .find(|s| s.is_empty() || s.contains(','))
+    {
+        return Err(DbError::invalid(
+            OP,
+            format!("sender id {bad:?} is empty or has a comma"),
+        ));
+    }
     let actions = agency.actions.join(",");
     on_both!(db, pool => {
         sqlx::query(
             "INSERT INTO agencies (id, name, backoffice_url, signing_secret, actions,
-                                   callback_url, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                   callback_url, sender_ids, webhook_every_status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $7)
              ON CONFLICT (id) DO UPDATE SET
                  name = excluded.name,
                  backoffice_url = excluded.backoffice_url,
                  signing_secret = excluded.signing_secret,
                  actions = excluded.actions,
-                 callback_url = excluded.callback_url",
+                 callback_url = excluded.callback_url,
+                 sender_ids = excluded.sender_ids,
+                 webhook_every_status = excluded.webhook_every_status",
         )
         .bind(agency.id.as_str())
         .bind(&agency.name)
@@ -51,6 +66,8 @@ pub async fn upsert_agency(db: &Db, agency: &Agency) -> Result<(), DbError> {
         .bind(&actions)
         .bind(agency.callback_url.as_deref())
         .bind(Timestamp::now())
+        .bind(agency.sender_ids.join(","))
+        .bind(agency.webhook_every_status)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
@@ -78,8 +95,7 @@ pub async fn list_agencies(db: &Db) -> Result<Vec<Agency>, DbError> {
     rows.into_iter().map(|r| r.into_agency(OP)).collect()
 }
 
-/// Stores a new API key by its prefix (the first 8 characters of the key, used to find the
-/// row) and the SHA-256 of the whole key; returns the key's row id. Prefixes are unique:
+/// Stores a new API key by its prefix (its first characters, used to find the row) and the SHA-256 of the whole key; returns the key's row id. Prefixes are unique:
 /// on [`DbError::is_unique_violation`] the caller generates another key.
 pub async fn insert_api_key(
     db: &Db,
@@ -142,6 +158,28 @@ pub async fn revoke_api_key(db: &Db, key_prefix: &str) -> Result<bool, DbError> 
     Ok(done > 0)
 }
 
+/// One API key as `mgov agencies key list` shows it (never the key itself).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    #[sqlx(rename = "key_prefix")]
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The agency's keys, oldest first.
+pub async fn list_api_keys(db: &Db, agency: &AgencyId) -> Result<Vec<ApiKeyRow>, DbError> {
+    on_both!(db, pool => {
+        sqlx::query_as(
+            "SELECT key_prefix, created_at, revoked_at FROM api_keys WHERE agency_id = $1 ORDER BY id",
+        )
+        .bind(agency.as_str())
+        .fetch_all(pool)
+        .await
+    })
+    .op("list_api_keys")
+}
+
 impl AgencyRow {
     fn into_agency(self, op: &'static str) -> Result<Agency, DbError> {
         Ok(Agency {
@@ -156,6 +194,13 @@ impl AgencyRow {
                 .map(str::to_string)
                 .collect(),
             callback_url: self.callback_url,
+            sender_ids: self
+                .sender_ids
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            webhook_every_status: self.webhook_every_status,
         })
     }
 }

@@ -42,18 +42,11 @@ pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
             allowed_networks: loopback.to_vec(),
             screen_limit: 182,
             max_hops_per_second: crate::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
+            sms: None,
         };
         crate::telcos::store::upsert_telco(db, &telco).await?;
     }
-    // A wildcard listen address is reached on loopback.
-    let host = match public_addr.ip() {
-        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        ip => ip,
-    };
-    let backoffice_url = format!(
-        "http://{}{SIMULATOR_PATH}",
-        SocketAddr::new(host, public_addr.port())
-    );
+    let backoffice_url = format!("http://{}{SIMULATOR_PATH}", reachable(public_addr));
     for (id, name) in DEMO_AGENCIES {
         let agency = Agency {
             id: AgencyId::parse(id).expect("static id"),
@@ -62,10 +55,21 @@ pub async fn seed(db: &Db, public_addr: SocketAddr) -> Result<(), DbError> {
             signing_secret: DEMO_SIGNING_SECRET.to_string(),
             actions: standard_actions(),
             callback_url: None,
+            sender_ids: Vec::new(),
+            webhook_every_status: false,
         };
         crate::agencies::store::upsert_agency(db, &agency).await?;
     }
     Ok(())
+}
+
+/// Where a gateway listening on `addr` is reached: a wildcard address on loopback.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(host, addr.port())
 }
 
 /// The demo agencies as [`seed`] registers them: what `mgov menus check` checks menus

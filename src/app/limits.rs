@@ -110,6 +110,7 @@ mod tests {
             allowed_networks: vec![],
             screen_limit: 182,
             max_hops_per_second: NonZeroU32::new(per_second).unwrap(),
+            sms: None,
         }
     }
 

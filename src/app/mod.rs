@@ -56,6 +56,8 @@ pub struct Gateway {
     /// every re-read.
     open_telcos: std::sync::Mutex<std::collections::BTreeSet<TelcoId>>,
     pub metrics: PrometheusHandle,
+    /// The SMS channel's keys, clients, paces and wake-ups.
+    pub sms: crate::sms::SmsState,
 }
 
 impl Gateway {
@@ -76,6 +78,7 @@ impl Gateway {
             limits: HopLimits::new(per_minute),
             open_telcos: Default::default(),
             metrics: crate::telemetry::metrics_handle(),
+            sms: crate::sms::SmsState::default(),
         }
     }
 

@@ -83,6 +83,8 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
     let chores = vec![
         tokio::spawn(background(gateway.clone(), stopped.clone())),
         tokio::spawn(reconciler(gateway.clone(), stopped.clone())),
+        tokio::spawn(crate::sms::dispatch::run(gateway.clone(), stopped.clone())),
+        tokio::spawn(crate::sms::webhooks::run(gateway.clone(), stopped.clone())),
     ];
     let app = crate::http::router(gateway.clone());
     let header_read_timeout = Duration::from_millis(gateway.config.header_read_timeout_ms);

@@ -23,7 +23,13 @@ pub enum StartError {
 
 /// Builds the gateway that will answer on `public_addr` (the address the demo's in-process
 /// back-office simulator is reached at).
-pub async fn build(config: Config, public_addr: SocketAddr) -> Result<Arc<Gateway>, StartError> {
+pub async fn build(
+    mut config: Config,
+    public_addr: SocketAddr,
+) -> Result<Arc<Gateway>, StartError> {
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{}", demo::reachable(public_addr)));
+    }
     let db = Db::connect(&config.effective_database_url()).await?;
     if config.is_embedded() {
         db.migrate().await?;

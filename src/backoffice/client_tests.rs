@@ -26,6 +26,8 @@ fn action_call(url: &str) -> ActionCall {
             signing_secret: "secret".into(),
             actions: vec!["bills.fetch".into()],
             callback_url: None,
+            sender_ids: Vec::new(),
+            webhook_every_status: false,
         }),
         transaction: TransactionId::generate(),
         action: "bills.fetch".into(),

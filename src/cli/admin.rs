@@ -1,14 +1,15 @@
-//! `mgov telcos ...` and `mgov agencies ...`: operators register who may call the gateway and
-//! whom it calls. Secrets are generated here and shown once; only their hashes are kept,
-//! except an agency's signing secret, which the gateway needs in full to sign requests.
+//! `mgov telcos ...`: operators register the telcos that call the gateway (their callback
+//! secret is generated here and shown once; only its hash is kept) and how the gateway
+//! sends SMS through them.
 
-use crate::agencies::Agency;
-use crate::backoffice::catalogue::{required_params, STANDARD_ACTIONS};
 use crate::config::Config;
 use crate::db::Db;
-use crate::ids::{AgencyId, TelcoId};
+use crate::ids::TelcoId;
 use crate::telcos::auth::generate_secret;
-use crate::telcos::{Telco, TelcoCredentials, WireFormat, DEFAULT_MAX_HOPS_PER_SECOND};
+use crate::telcos::{
+    SmsLink, Telco, TelcoCredentials, WireFormat, DEFAULT_MAX_HOPS_PER_SECOND,
+    DEFAULT_SMS_PARTS_PER_SECOND,
+};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use std::num::NonZeroU32;
@@ -19,7 +20,7 @@ pub enum TelcosCommand {
     /// Register a telco (or replace its record) and print its callback credentials once.
     Add {
         id: String,
-        /// `africastalking` or `hubtel`.
+        /// `africastalking`, `hubtel` (USSD only) or `kannel` (SMS only).
         #[arg(long)]
         format: String,
         /// Source networks allowed to call, e.g. `196.201.214.0/24` (repeatable).
@@ -31,6 +32,8 @@ pub enum TelcosCommand {
         /// "too many requests" screen.
         #[arg(long, default_value_t = DEFAULT_MAX_HOPS_PER_SECOND)]
         max_hops_per_second: NonZeroU32,
+        #[command(flatten)]
+        sms: SmsArgs,
     },
     /// Change a registered telco's settings; its credentials stay as they are.
     Update {
@@ -47,33 +50,104 @@ pub enum TelcosCommand {
         /// Hops per second this telco may send one gateway node.
         #[arg(long)]
         max_hops_per_second: Option<NonZeroU32>,
+        #[command(flatten)]
+        sms: SmsArgs,
+        /// Stop sending SMS through this telco.
+        #[arg(long, conflicts_with = "sms_url")]
+        no_sms: bool,
     },
     List,
 }
 
-#[derive(Subcommand)]
-pub enum AgenciesCommand {
-    /// Register an agency (or replace its record); prints its signing secret once when it
-    /// generates one.
-    Add {
-        id: String,
-        #[arg(long)]
-        name: String,
-        /// Where the gateway POSTs back-office actions.
-        #[arg(long)]
-        backoffice_url: String,
-        /// Actions its back office implements (default: every standard action).
-        #[arg(long, value_delimiter = ',')]
-        actions: Option<Vec<String>>,
-        /// The HMAC key shared with its back office (kept when re-adding an agency, generated
-        /// for a new one).
-        #[arg(long, env = "MGOV_AGENCY_SIGNING_SECRET", hide_env_values = true)]
-        signing_secret: Option<String>,
-    },
-    List,
+/// How the gateway sends SMS through a telco (Africa's Talking or Kannel formats).
+#[derive(clap::Args)]
+pub struct SmsArgs {
+    /// The send API: Africa's Talking's `.../version1/messaging`, Kannel's
+    /// `.../cgi-bin/sendsms`. Setting it makes the telco carry SMS.
+    #[arg(long)]
+    sms_url: Option<String>,
+    /// Africa's Talking's username, Kannel's sendsms user.
+    #[arg(long)]
+    sms_username: Option<String>,
+    /// Africa's Talking's API key, Kannel's sendsms password.
+    #[arg(long, env = "MGOV_TELCO_SMS_SECRET", hide_env_values = true)]
+    sms_secret: Option<String>,
+    /// Parts per second the telco accepts from the whole gateway.
+    #[arg(long)]
+    sms_parts_per_second: Option<NonZeroU32>,
+    /// A number prefix (E.164 digits, e.g. 25574) this telco is the first route for
+    /// (repeatable; replaces the list).
+    #[arg(long = "sms-prefix")]
+    sms_prefixes: Vec<String>,
+    /// Send numbers no telco's prefix claims through this telco.
+    #[arg(long)]
+    sms_default: Option<bool>,
 }
 
-pub(super) async fn connect(config: &Config) -> anyhow::Result<Db> {
+impl SmsArgs {
+    /// `current` changed by what was given; `None` when no SMS link results.
+    fn apply(
+        self,
+        format: WireFormat,
+        current: Option<SmsLink>,
+    ) -> anyhow::Result<Option<SmsLink>> {
+        let given = self.sms_url.is_some()
+            || self.sms_username.is_some()
+            || self.sms_secret.is_some()
+            || self.sms_parts_per_second.is_some()
+            || !self.sms_prefixes.is_empty()
+            || self.sms_default.is_some();
+        if !given {
+            return Ok(current);
+        }
+        if !format.carries_sms() {
+            bail!("telcos of the {} format carry no SMS", format.as_str());
+        }
+        let url = self.sms_url.or(current.as_ref().map(|l| l.url.clone()));
+        let username = self
+            .sms_username
+            .or(current.as_ref().map(|l| l.username.clone()));
+        let secret = self
+            .sms_secret
+            .or(current.as_ref().map(|l| l.secret.clone()));
+        let (Some(url), Some(username), Some(secret)) = (url, username, secret) else {
+            bail!(
+                "SMS needs --sms-url, --sms-username and --sms-secret (or MGOV_TELCO_SMS_SECRET)"
+            );
+        };
+        reqwest::Url::parse(&url).context("--sms-url is not a URL")?;
+        if let Some(bad) = self
+            .sms_prefixes
+            .iter()
+            .find(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            bail!("--sms-prefix {bad:?} must be E.164 digits, e.g. 25574");
+        }
+        Ok(Some(SmsLink {
+            url,
+            username,
+            secret,
+            parts_per_second: self
+                .sms_parts_per_second
+                .or(current.as_ref().map(|l| l.parts_per_second))
+                .unwrap_or(DEFAULT_SMS_PARTS_PER_SECOND),
+            prefixes: if self.sms_prefixes.is_empty() {
+                current
+                    .as_ref()
+                    .map(|l| l.prefixes.clone())
+                    .unwrap_or_default()
+            } else {
+                self.sms_prefixes
+            },
+            default_route: self
+                .sms_default
+                .or(current.as_ref().map(|l| l.default_route))
+                .unwrap_or(false),
+        }))
+    }
+}
+
+pub(crate) async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.effective_database_url())
         .await
         .context("connecting to the database")?;
@@ -92,11 +166,13 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
             allowed_networks,
             screen_limit,
             max_hops_per_second,
+            sms,
         } => {
             let id = TelcoId::parse(&id)?;
             let Some(wire_format) = WireFormat::parse(&format) else {
-                bail!("--format must be africastalking or hubtel, not {format:?}");
+                bail!("--format must be africastalking, hubtel or kannel, not {format:?}");
             };
+            let sms = sms.apply(wire_format, None)?;
             check_screen_limit(screen_limit)?;
             let (secret, secret_sha256) = generate_secret();
             let username = id.to_string();
@@ -111,6 +187,7 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
                 allowed_networks,
                 screen_limit,
                 max_hops_per_second,
+                sms,
             };
             crate::telcos::store::upsert_telco(&db, &telco).await?;
             println!("telco {id} registered ({format}); callback POST /ussd/{id}");
@@ -123,6 +200,8 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
             allow_any,
             screen_limit,
             max_hops_per_second,
+            sms,
+            no_sms,
         } => {
             let id = TelcoId::parse(&id)?;
             let Some(mut telco) = crate::telcos::store::get_telco(&db, &id).await? else {
@@ -140,6 +219,11 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
             if let Some(max) = max_hops_per_second {
                 telco.max_hops_per_second = max;
             }
+            telco.sms = if no_sms {
+                None
+            } else {
+                sms.apply(telco.wire_format, telco.sms.take())?
+            };
             crate::telcos::store::upsert_telco(&db, &telco).await?;
             println!("telco {id} updated; running gateways take it in within a second");
         }
@@ -151,8 +235,22 @@ pub async fn telcos(config: Config, command: TelcosCommand) -> anyhow::Result<Ex
                     "no credentials (demo)"
                 };
                 let nets: Vec<String> = t.allowed_networks.iter().map(|n| n.to_string()).collect();
+                let sms = match &t.sms {
+                    Some(l) => format!(
+                        "sms {} {} parts/s prefixes {}{}",
+                        l.url,
+                        l.parts_per_second,
+                        l.prefixes.join(","),
+                        if l.default_route {
+                            " (default route)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    None => "no sms".into(),
+                };
                 println!(
-                    "{}\t{}\t{auth}\tscreen {}\tmax {} hops/s\tallow {}",
+                    "{}\t{}\t{auth}\tscreen {}\tmax {} hops/s\tallow {}\t{sms}",
                     t.id,
                     t.wire_format.as_str(),
                     t.screen_limit,
@@ -170,63 +268,4 @@ fn check_screen_limit(screen_limit: usize) -> anyhow::Result<()> {
         bail!("--screen-limit must be between 60 and 1000");
     }
     Ok(())
-}
-
-pub async fn agencies(config: Config, command: AgenciesCommand) -> anyhow::Result<ExitCode> {
-    let db = connect(&config).await?;
-    match command {
-        AgenciesCommand::Add {
-            id,
-            name,
-            backoffice_url,
-            actions,
-            signing_secret,
-        } => {
-            let id = AgencyId::parse(&id)?;
-            reqwest::Url::parse(&backoffice_url).context("--backoffice-url is not a URL")?;
-            let actions = actions.unwrap_or_else(|| {
-                STANDARD_ACTIONS
-                    .iter()
-                    .map(|(a, _)| a.to_string())
-                    .collect()
-            });
-            if let Some(unknown) = actions.iter().find(|a| required_params(a).is_none()) {
-                bail!("--actions: {unknown:?} is not an action of the back-office contract");
-            }
-            // Re-adding an agency replaces what this command sets and keeps the rest: its
-            // signing secret (a new one would break its running back office) unless one is
-            // given, and its callback URL.
-            let existing = crate::agencies::store::get_agency(&db, &id).await?;
-            let generated = signing_secret.is_none() && existing.is_none();
-            let callback_url = existing.as_ref().and_then(|a| a.callback_url.clone());
-            let signing_secret = signing_secret
-                .or_else(|| existing.map(|a| a.signing_secret))
-                .unwrap_or_else(|| generate_secret().0);
-            let agency = Agency {
-                id: id.clone(),
-                name,
-                backoffice_url,
-                signing_secret: signing_secret.clone(),
-                actions,
-                callback_url,
-            };
-            crate::agencies::store::upsert_agency(&db, &agency).await?;
-            println!("agency {id} registered; running gateways take it in within a second");
-            if generated {
-                println!("back-office signing secret: {signing_secret}   (give it to the agency's back office)");
-            }
-        }
-        AgenciesCommand::List => {
-            for a in crate::agencies::store::list_agencies(&db).await? {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    a.id,
-                    a.name,
-                    a.backoffice_url,
-                    a.actions.join(",")
-                );
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! The `mgov` command line: what operators, menu authors and testers run.
 
 mod admin;
+mod agencies;
 mod dial;
 mod menus;
 pub mod phone;
@@ -44,10 +45,10 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::TelcosCommand,
     },
-    /// Register and list agencies.
+    /// Register agencies and issue their API keys.
     Agencies {
         #[command(subcommand)]
-        command: admin::AgenciesCommand,
+        command: agencies::AgenciesCommand,
     },
     /// Per agency and service: dialogues started and how they ended, where citizens
     /// stopped (a funnel over the menu's states), transactions and back-office latency.
@@ -88,7 +89,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         } => Ok(menus::check(config, dir).await),
         Command::Dial(args) => dial::run(args).await,
         Command::Telcos { command } => admin::telcos(config, command).await,
-        Command::Agencies { command } => admin::agencies(config, command).await,
+        Command::Agencies { command } => agencies::agencies(config, command).await,
         Command::Report(args) => report::run(config, args).await,
         Command::Transactions { command } => transactions::run(config, command).await,
     }

@@ -124,7 +124,7 @@ impl Phone {
                     "Sequence": typed + 1, "ClientState": "",
                 }))
             }
-            WireFormat::AfricasTalking => {
+            WireFormat::AfricasTalking | WireFormat::Kannel => {
                 let (service_code, text) =
                     africastalking_text(&self.dialled, &s.root_code, &self.typed[..typed]);
                 request.form(&[
@@ -172,7 +172,7 @@ fn parse_reply(format: WireFormat, body: &str) -> Result<Screen, PhoneError> {
                 ends: v["Type"] == "Release",
             })
         }
-        WireFormat::AfricasTalking => {
+        WireFormat::AfricasTalking | WireFormat::Kannel => {
             if let Some(text) = body.strip_prefix("CON ") {
                 Ok(Screen {
                     text: text.to_string(),

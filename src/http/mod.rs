@@ -28,6 +28,7 @@ const DEMO_MAX_REMEMBERED: usize = 20_000;
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let mut app = Router::new()
         .merge(crate::ussd::router())
+        .merge(crate::sms::router())
         .merge(ops::router());
     if gateway.config.phone_page_enabled() {
         app = app.merge(crate::phone::router());

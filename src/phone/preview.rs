@@ -54,6 +54,7 @@ pub(super) async fn callback(
         allowed_networks: Vec::new(),
         screen_limit: PREVIEW_SCREEN_LIMIT,
         max_hops_per_second: DEFAULT_MAX_HOPS_PER_SECOND,
+        sms: None,
     });
     crate::ussd::answer_callback(&gw, &telco, &headers, &body, started, Some(Arc::new(menus)))
         .await

@@ -134,6 +134,7 @@ mod tests {
             allowed_networks: networks.iter().map(|n| n.parse().unwrap()).collect(),
             screen_limit: 182,
             max_hops_per_second: crate::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
+            sms: None,
         }
     }
 

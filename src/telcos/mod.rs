@@ -4,7 +4,11 @@
 pub mod africastalking;
 pub mod auth;
 pub mod hubtel;
+pub mod kannel;
+mod sms;
 pub mod store;
+
+pub use sms::{describe_transport_error, SmsLink, DEFAULT_SMS_PARTS_PER_SECOND};
 
 use crate::ids::TelcoId;
 use crate::msisdn::MsisdnError;
@@ -22,6 +26,8 @@ pub enum WireFormat {
     AfricasTalking,
     /// Hubtel-style JSON: latest input only, `Initiation`/`Response`/`Release`/`Timeout`.
     Hubtel,
+    /// Kannel's smsbox, for operators whose SMPP links run through it: SMS only.
+    Kannel,
 }
 
 impl WireFormat {
@@ -29,13 +35,25 @@ impl WireFormat {
         match self {
             WireFormat::AfricasTalking => "africastalking",
             WireFormat::Hubtel => "hubtel",
+            WireFormat::Kannel => "kannel",
         }
+    }
+
+    /// Whether telcos of this format carry USSD dialogues.
+    pub fn carries_ussd(self) -> bool {
+        !matches!(self, WireFormat::Kannel)
+    }
+
+    /// Whether the gateway can send SMS through telcos of this format.
+    pub fn carries_sms(self) -> bool {
+        !matches!(self, WireFormat::Hubtel)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "africastalking" => Some(WireFormat::AfricasTalking),
             "hubtel" => Some(WireFormat::Hubtel),
+            "kannel" => Some(WireFormat::Kannel),
             _ => None,
         }
     }
@@ -64,6 +82,8 @@ pub struct Telco {
     /// Hops per second this telco may send one gateway node; past it hops get the "too
     /// fast" screen, so that one telco's flood cannot starve the others.
     pub max_hops_per_second: NonZeroU32,
+    /// How the gateway sends SMS through this telco; `None` when it does not.
+    pub sms: Option<SmsLink>,
 }
 
 /// The hop ceiling of a telco registered without one (and of telcos registered before
@@ -83,6 +103,7 @@ impl WireFormat {
                 africastalking::ussd::parse_ussd(headers, body, default_country)
             }
             WireFormat::Hubtel => hubtel::ussd::parse_ussd(headers, body, default_country),
+            WireFormat::Kannel => Err(AdapterError::NotUssd(self.as_str())),
         }
     }
 
@@ -90,7 +111,7 @@ impl WireFormat {
     pub fn render_ussd(self, reply: &UssdReply) -> Response {
         match self {
             WireFormat::AfricasTalking => africastalking::ussd::render_ussd(reply),
-            WireFormat::Hubtel => hubtel::ussd::render_ussd(reply),
+            WireFormat::Hubtel | WireFormat::Kannel => hubtel::ussd::render_ussd(reply),
         }
     }
 
@@ -98,7 +119,7 @@ impl WireFormat {
     pub fn render_ended_ack(self) -> Response {
         match self {
             WireFormat::AfricasTalking => africastalking::ussd::render_ended_ack(),
-            WireFormat::Hubtel => hubtel::ussd::render_ended_ack(),
+            WireFormat::Hubtel | WireFormat::Kannel => hubtel::ussd::render_ended_ack(),
         }
     }
 }
@@ -122,6 +143,12 @@ pub enum AdapterError {
     BadValue { field: &'static str, value: String },
     #[error("bad phone number: {0}")]
     BadMsisdn(#[from] MsisdnError),
+    #[error("this telco speaks {0}, which carries no USSD")]
+    NotUssd(&'static str),
+    #[error("this telco speaks {0}, which carries no SMS")]
+    NotSms(&'static str),
+    #[error("the report's signature does not match")]
+    BadSignature,
 }
 
 impl AdapterError {
@@ -129,6 +156,7 @@ impl AdapterError {
         match self {
             AdapterError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AdapterError::BadContentType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AdapterError::BadSignature => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -142,10 +170,13 @@ impl AdapterError {
             AdapterError::MissingField(_) => "missing_field",
             AdapterError::BadValue { .. } => "bad_value",
             AdapterError::BadMsisdn(_) => "bad_msisdn",
+            AdapterError::NotUssd(_) => "not_ussd",
+            AdapterError::NotSms(_) => "not_sms",
+            AdapterError::BadSignature => "bad_signature",
         }
     }
 
-    fn bad_value(field: &'static str, value: &str) -> Self {
+    pub(crate) fn bad_value(field: &'static str, value: &str) -> Self {
         // Echoed back in a 400 and in logs: keep it short.
         AdapterError::BadValue {
             field,

@@ -1,12 +1,13 @@
 //! Telco records in the durable store.
 
-use super::{Telco, TelcoCredentials, WireFormat};
+use super::{SmsLink, Telco, TelcoCredentials, WireFormat};
 use crate::db::{on_both, Db, DbError, OpExt, Timestamp};
 use crate::ids::TelcoId;
 use std::num::NonZeroU32;
 
 const SELECT: &str = "SELECT id, wire_format, username, secret_sha256, allowed_networks, \
-                      screen_limit, max_hops_per_second FROM telcos";
+                      screen_limit, max_hops_per_second, sms_url, sms_username, sms_secret, \
+                      sms_parts_per_second, sms_prefixes, sms_default FROM telcos";
 
 #[derive(sqlx::FromRow)]
 struct TelcoRow {
@@ -17,6 +18,12 @@ struct TelcoRow {
     allowed_networks: String,
     screen_limit: i32,
     max_hops_per_second: i32,
+    sms_url: Option<String>,
+    sms_username: Option<String>,
+    sms_secret: Option<String>,
+    sms_parts_per_second: i32,
+    sms_prefixes: String,
+    sms_default: bool,
 }
 
 /// Creates the telco or replaces its settings (keeping its `created_at`).
@@ -41,12 +48,21 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
         .collect();
     let networks = networks.join(",");
     let credentials = telco.credentials.as_ref();
+    let sms = telco.sms.as_ref();
+    let parts_per_second = match sms {
+        Some(link) => i32::try_from(link.parts_per_second.get())
+            .map_err(|_| DbError::invalid(OP, "SMS rate is too large"))?,
+        None => crate::telcos::DEFAULT_SMS_PARTS_PER_SECOND.get() as i32,
+    };
+    let prefixes = sms.map(|l| l.prefixes.join(",")).unwrap_or_default();
     let now = Timestamp::now();
     on_both!(db, pool => {
         sqlx::query(
             "INSERT INTO telcos (id, wire_format, username, secret_sha256, allowed_networks,
-                                 screen_limit, max_hops_per_second, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+                                 screen_limit, max_hops_per_second, sms_url, sms_username,
+                                 sms_secret, sms_parts_per_second, sms_prefixes, sms_default,
+                                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10, $11, $12, $13, $14, $8, $8)
              ON CONFLICT (id) DO UPDATE SET
                  wire_format = excluded.wire_format,
                  username = excluded.username,
@@ -54,6 +70,12 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
                  allowed_networks = excluded.allowed_networks,
                  screen_limit = excluded.screen_limit,
                  max_hops_per_second = excluded.max_hops_per_second,
+                 sms_url = excluded.sms_url,
+                 sms_username = excluded.sms_username,
+                 sms_secret = excluded.sms_secret,
+                 sms_parts_per_second = excluded.sms_parts_per_second,
+                 sms_prefixes = excluded.sms_prefixes,
+                 sms_default = excluded.sms_default,
                  updated_at = excluded.updated_at",
         )
         .bind(telco.id.as_str())
@@ -64,6 +86,12 @@ pub async fn upsert_telco(db: &Db, telco: &Telco) -> Result<(), DbError> {
         .bind(screen_limit)
         .bind(max_hops_per_second)
         .bind(now)
+        .bind(sms.map(|l| l.url.as_str()))
+        .bind(sms.map(|l| l.username.as_str()))
+        .bind(sms.map(|l| l.secret.as_str()))
+        .bind(parts_per_second)
+        .bind(&prefixes)
+        .bind(sms.is_some_and(|l| l.default_route))
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
@@ -137,6 +165,25 @@ impl TelcoRow {
                     format!("telco {id}: hop limit {}", self.max_hops_per_second),
                 )
             })?;
+        let sms = match (self.sms_url, self.sms_username, self.sms_secret) {
+            (Some(url), Some(username), Some(secret)) => Some(SmsLink {
+                url,
+                username,
+                secret,
+                parts_per_second: u32::try_from(self.sms_parts_per_second)
+                    .ok()
+                    .and_then(NonZeroU32::new)
+                    .ok_or_else(|| DbError::corrupt(op, format!("telco {id}: SMS rate")))?,
+                prefixes: self
+                    .sms_prefixes
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                default_route: self.sms_default,
+            }),
+            _ => None,
+        };
         Ok(Telco {
             id,
             wire_format,
@@ -144,6 +191,7 @@ impl TelcoRow {
             allowed_networks,
             screen_limit,
             max_hops_per_second,
+            sms,
         })
     }
 }

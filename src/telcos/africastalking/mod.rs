@@ -1,4 +1,5 @@
-//! Africa's Talking: USSD hops and replies ([`ussd`]); its SMS API follows in [`sms`] when
-//! that channel lands.
+//! Africa's Talking: USSD hops and replies ([`ussd`]); its SMS send API and delivery
+//! reports ([`sms`]).
 
+pub mod sms;
 pub mod ussd;

@@ -177,6 +177,7 @@ async fn a_session_id_reused_by_another_phone(gw: TestGateway, format: WireForma
             "Type": "Release", "Mobile": "255754000999", "SessionId": phone.session_id(),
             "ServiceCode": "*152*00#", "Message": "", "Operator": "vodacom", "Sequence": 9,
         })),
+        WireFormat::Kannel => unreachable!("Kannel carries no USSD"),
     };
     assert_eq!(notice.send().await.unwrap().status(), StatusCode::OK);
 

@@ -54,6 +54,7 @@ macro_rules! contract {
 }
 
 mod intents;
+mod outbox;
 
 contract!(
     migrating_twice_is_harmless,
@@ -98,6 +99,7 @@ async fn telcos_round_trip(db: Db) {
         ],
         screen_limit: 160,
         max_hops_per_second: std::num::NonZeroU32::new(300).unwrap(),
+        sms: None,
     };
     let demo = Telco {
         id: TelcoId::parse("africastalking").unwrap(),
@@ -106,6 +108,7 @@ async fn telcos_round_trip(db: Db) {
         allowed_networks: vec![],
         screen_limit: 182,
         max_hops_per_second: mgov::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
+        sms: None,
     };
     upsert_telco(&db, &vodacom).await.unwrap();
     upsert_telco(&db, &demo).await.unwrap();
@@ -129,6 +132,8 @@ async fn agencies_round_trip(db: Db) {
     let bare = Agency {
         actions: vec![],
         callback_url: None,
+        sender_ids: Vec::new(),
+        webhook_every_status: false,
         ..agency("brela")
     };
     upsert_agency(&db, &dawasa).await.unwrap();

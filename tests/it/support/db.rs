@@ -122,6 +122,8 @@ pub fn agency(id: &str) -> Agency {
         signing_secret: format!("secret-{id}"),
         actions: vec!["bills.fetch".into(), "payments.control_number".into()],
         callback_url: Some(format!("http://127.0.0.1:9001/{id}/hooks")),
+        sender_ids: Vec::new(),
+        webhook_every_status: false,
     }
 }
 

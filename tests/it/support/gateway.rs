@@ -133,6 +133,7 @@ pub async fn register_operators(
             allowed_networks: Vec::new(),
             screen_limit: 182,
             max_hops_per_second: mgov::telcos::DEFAULT_MAX_HOPS_PER_SECOND,
+            sms: None,
         };
         mgov::telcos::store::upsert_telco(db, &telco).await.unwrap();
         credentials.insert(id.to_string(), (id.to_string(), secret));
@@ -155,6 +156,8 @@ pub async fn register_agency(db: &Db, id: &str, backoffice_url: &str, signing_se
             .map(|(a, _)| a.to_string())
             .collect(),
         callback_url: None,
+        sender_ids: Vec::new(),
+        webhook_every_status: false,
     };
     mgov::agencies::store::upsert_agency(db, &agency)
         .await

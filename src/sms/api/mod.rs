@@ -1,0 +1,63 @@
+//! The agencies' SMS API under `/v1`, each call made with the agency's API key
+//! (`Authorization: Bearer mgk_...`): send, read one message, page through history.
+
+mod read;
+pub mod send;
+
+use crate::agencies::keys::{bearer, KeyError};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::ids::AgencyId;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Largest `/v1` request body: a thousand recipients and a ten-part text fit many times.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/messages", post(send::send).get(read::list))
+        .route("/v1/messages/{id}", get(read::one))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// The agency a request's API key belongs to.
+pub struct AgencyCaller {
+    pub agency: AgencyId,
+}
+
+impl FromRequestParts<AppState> for AgencyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, gw: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let refused = |e: KeyError| {
+            metrics::counter!(crate::telemetry::names::API_REFUSED, "reason" => "api_key")
+                .increment(1);
+            ApiError::bad_api_key(e.to_string())
+        };
+        let key = bearer(header).map_err(refused)?;
+        let agency = gw
+            .sms
+            .keys
+            .check(&gw.db, key)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "API key check failed");
+                ApiError::unavailable("API keys cannot be checked right now; retry")
+            })?
+            .map_err(refused)?;
+        Ok(AgencyCaller { agency })
+    }
+}
+
+/// A request that parses but asks for something the gateway will not do.
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
+}

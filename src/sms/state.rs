@@ -1,0 +1,74 @@
+//! What the SMS channel keeps on each node: the API-key checker, the HTTP client for telcos
+//! and webhooks, each telco's send pace, and the signal that wakes the dispatcher.
+
+use super::dispatch::pace::Paces;
+use super::store::events::{StatusChange, WebhookRoutes};
+use crate::agencies::keys::KeyChecker;
+use crate::agencies::Agency;
+use crate::directory::Directory;
+use crate::ids::AgencyId;
+use crate::sms::message::Status;
+use crate::telemetry::names;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a telco's send API or an agency's webhook may take to answer.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct SmsState {
+    pub keys: KeyChecker,
+    pub http: reqwest::Client,
+    pub paces: Paces,
+    /// Rung when messages are accepted, so that the dispatcher does not wait for its poll.
+    pub wake: Notify,
+    /// Rung when a status change queued a webhook.
+    pub wake_webhooks: Notify,
+}
+
+impl Default for SmsState {
+    fn default() -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(HTTP_TIMEOUT)
+            .connect_timeout(Duration::from_secs(3))
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("a client with these settings builds");
+        Self {
+            keys: KeyChecker::default(),
+            http,
+            paces: Paces::default(),
+            wake: Notify::new(),
+            wake_webhooks: Notify::new(),
+        }
+    }
+}
+
+impl SmsState {
+    /// Counts an accepted batch and wakes the dispatcher.
+    pub fn accepted(&self, agency: &AgencyId, messages: usize, parts: usize) {
+        metrics::counter!(names::SMS_ACCEPTED, "agency" => agency.to_string())
+            .increment(messages as u64);
+        tracing::debug!(%agency, messages, parts, "messages accepted");
+        self.wake.notify_one();
+    }
+}
+
+/// Webhooks go to the message's own callback URL, else its agency's; final statuses always,
+/// `sent` too for agencies that asked for every status.
+impl WebhookRoutes for Directory<AgencyId, Agency> {
+    fn url_for(&self, change: &StatusChange) -> Option<String> {
+        let status = change.status()?;
+        let agency = AgencyId::parse(&change.agency_id)
+            .ok()
+            .and_then(|id| self.get(&id));
+        let wanted = status.is_final()
+            || (status == Status::Sent && agency.as_ref().is_some_and(|a| a.webhook_every_status));
+        if !wanted {
+            return None;
+        }
+        change
+            .callback_url
+            .clone()
+            .or_else(|| agency.and_then(|a| a.callback_url.clone()))
+    }
+}

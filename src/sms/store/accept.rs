@@ -1,0 +1,124 @@
+//! Writing accepted messages: every recipient's row, and the request's idempotency key, in
+//! one transaction, so that a `202` means all of them are stored and a repeat of the request
+//! finds the first answer.
+
+use crate::db::{on_both, rows_per_statement, BeginWrite, Db, DbError, OpExt, Timestamp};
+use crate::ids::AgencyId;
+use crate::msisdn::Msisdn;
+use crate::sms::encoding::Encoding;
+use crate::sms::message::{MessageId, Status};
+
+/// How long an idempotency key holds its first answer.
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// One recipient's message as accepted.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub recipient: Msisdn,
+    pub sender_id: Option<String>,
+    pub text: String,
+    pub encoding: Encoding,
+    pub parts: u32,
+    pub callback_url: Option<String>,
+    pub expires_ms: i64,
+}
+
+/// A request's `Idempotency-Key`, the hash of what was asked, and the answer to keep.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest<'a> {
+    pub key: &'a str,
+    pub request_sha256: &'a str,
+    pub response: &'a str,
+}
+
+/// What became of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Every message is stored.
+    Accepted,
+    /// The key was used before within the window: nothing was stored; this is what was
+    /// asked and answered then.
+    Repeat {
+        request_sha256: String,
+        response: String,
+    },
+}
+
+const COLUMNS: &str = "id, agency_id, recipient, sender_id, text, encoding, parts, callback_url, \
+                       status, due_ms, expires_ms, created_at, updated_at";
+const COLUMN_COUNT: usize = 13;
+
+/// Stores `messages` for `agency` (and `request`'s key) in one transaction.
+pub async fn accept(
+    db: &Db,
+    agency: &AgencyId,
+    messages: &[NewMessage],
+    request: Option<&IdempotentRequest<'_>>,
+    now_ms: i64,
+) -> Result<Stored, DbError> {
+    const OP: &str = "accept_messages";
+    let now = Timestamp::now();
+    on_both!(db, pool => {
+        async {
+            let mut tx = pool.begin_write().await?;
+            if let Some(request) = request {
+                let cutoff = Timestamp(now.0 - chrono::Duration::milliseconds(IDEMPOTENCY_WINDOW_MS));
+                sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
+                    .bind(agency.as_str())
+                    .bind(request.key)
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await?;
+                // A concurrent request with the same key waits here for the first to commit.
+                let claimed = sqlx::query(
+                    "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
+                )
+                .bind(agency.as_str())
+                .bind(request.key)
+                .bind(request.request_sha256)
+                .bind(request.response)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    let (request_sha256, response): (String, String) = sqlx::query_as(
+                        "SELECT request_sha256, response FROM idempotency_keys
+                         WHERE agency_id = $1 AND key = $2",
+                    )
+                    .bind(agency.as_str())
+                    .bind(request.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.rollback().await?;
+                    return Ok(Stored::Repeat { request_sha256, response });
+                }
+            }
+            for chunk in messages.chunks(rows_per_statement(COLUMN_COUNT)) {
+                let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO messages ({COLUMNS}) "));
+                qb.push_values(chunk, |mut row, m| {
+                    row.push_bind(m.id.as_str().to_string())
+                        .push_bind(agency.as_str().to_string())
+                        .push_bind(m.recipient.as_str().to_string())
+                        .push_bind(m.sender_id.clone())
+                        .push_bind(m.text.clone())
+                        .push_bind(m.encoding.as_str())
+                        .push_bind(m.parts as i32)
+                        .push_bind(m.callback_url.clone())
+                        .push_bind(Status::Queued.as_str())
+                        .push_bind(now_ms)
+                        .push_bind(m.expires_ms)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Stored::Accepted)
+        }
+        .await
+    })
+    .op(OP)
+}

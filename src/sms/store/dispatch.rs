@@ -1,0 +1,175 @@
+//! The dispatcher's side of the outbox: claiming due messages so that no two dispatchers
+//! (on any node) send the same one, and settling each claim with what the telco said.
+
+use super::events::{record_change, StatusChange, WebhookRoutes, CHANGE_COLUMNS};
+use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
+use crate::ids::TelcoId;
+use crate::sms::message::{MessageId, Status};
+
+/// A message a dispatcher has claimed: it alone sends it until `lease` ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub agency_id: String,
+    pub recipient: String,
+    pub sender_id: Option<String>,
+    pub text: String,
+    pub encoding: String,
+    pub parts: i32,
+    /// The telco an earlier attempt went to, if any.
+    pub telco_id: Option<String>,
+    /// Which claim this is (1 for the first); settling names it, so that a dispatcher whose
+    /// lease lapsed cannot settle a claim another has since made.
+    pub attempts: i32,
+    pub expires_ms: i64,
+}
+
+/// `RETURNING` the claimed columns, each qualified by `table` (Postgres' claim joins a
+/// subquery that has an `id` too).
+fn returning(table: &str) -> String {
+    let columns = [
+        "id",
+        "agency_id",
+        "recipient",
+        "sender_id",
+        "text",
+        "encoding",
+        "parts",
+        "telco_id",
+        "attempts",
+        "expires_ms",
+    ];
+    let qualified: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
+    format!("RETURNING {}", qualified.join(", "))
+}
+
+/// Claims up to `limit` due messages (queued ones whose time has come, and sending ones
+/// whose dispatcher's lease ran out), holding each until `lease_until_ms`.
+pub async fn claim_due(
+    db: &Db,
+    now_ms: i64,
+    lease_until_ms: i64,
+    limit: u32,
+) -> Result<Vec<Claimed>, DbError> {
+    let now = Timestamp::now();
+    let rows = match db {
+        // SKIP LOCKED: dispatchers on other nodes take other rows instead of waiting.
+        Db::Postgres(pool) => {
+            let sql = format!(
+                "UPDATE messages m SET status = 'sending', due_ms = $2,
+                        attempts = m.attempts + 1, updated_at = $3
+                 FROM (SELECT id FROM messages
+                       WHERE status IN ('queued', 'sending') AND due_ms <= $1
+                       ORDER BY due_ms LIMIT $4 FOR UPDATE SKIP LOCKED) due
+                 WHERE m.id = due.id {}",
+                returning("m")
+            );
+            sqlx::query_as(&sql)
+                .bind(now_ms)
+                .bind(lease_until_ms)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        }
+        // One writer at a time: the statement is atomic and there is one dispatcher.
+        Db::Sqlite(pool) => {
+            let sql = format!(
+                "UPDATE messages SET status = 'sending', due_ms = $2,
+                        attempts = attempts + 1, updated_at = $3
+                 WHERE id IN (SELECT id FROM messages
+                              WHERE status IN ('queued', 'sending') AND due_ms <= $1
+                              ORDER BY due_ms LIMIT $4) {}",
+                returning("messages")
+            );
+            sqlx::query_as(&sql)
+                .bind(now_ms)
+                .bind(lease_until_ms)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        }
+    };
+    rows.op("claim_due_messages")
+}
+
+/// What became of one claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The telco took it (with its id for the message, when it gives one).
+    Sent {
+        telco: TelcoId,
+        telco_message_id: Option<String>,
+    },
+    /// Not sent this time; claimable again at `due_ms`.
+    Retry { due_ms: i64, error: String },
+    /// Refused for good.
+    Failed { error: String },
+    /// Its validity ended before it could be sent.
+    Expired,
+}
+
+/// One claim and its settlement.
+#[derive(Debug, Clone)]
+pub struct Settle {
+    pub id: MessageId,
+    pub attempt: i32,
+    pub settlement: Settlement,
+}
+
+/// Records each claim's settlement with its history entry and webhook, in one transaction.
+/// A claim no longer held (its lease lapsed and another dispatcher took it, or a report
+/// already made the message final) changes nothing. Returns the changes made.
+pub async fn settle(
+    db: &Db,
+    claims: &[Settle],
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<Vec<StatusChange>, DbError> {
+    let now = Timestamp::now();
+    let sql = format!(
+        "UPDATE messages SET status = $3, telco_id = COALESCE($4, telco_id),
+                telco_message_id = COALESCE($5, telco_message_id),
+                due_ms = COALESCE($6, due_ms), last_error = COALESCE($7, last_error),
+                updated_at = $8
+         WHERE id = $1 AND attempts = $2 AND status = 'sending'
+         RETURNING {CHANGE_COLUMNS}"
+    );
+    on_both!(db, pool => {
+        async {
+            let mut tx = pool.begin_write().await?;
+            let mut changes = Vec::new();
+            for claim in claims {
+                let (status, telco, telco_message_id, due_ms, error) = match &claim.settlement {
+                    Settlement::Sent { telco, telco_message_id } => {
+                        (Status::Sent, Some(telco.as_str()), telco_message_id.as_deref(), None, None)
+                    }
+                    Settlement::Retry { due_ms, error } => {
+                        (Status::Queued, None, None, Some(*due_ms), Some(error.as_str()))
+                    }
+                    Settlement::Failed { error } => (Status::Failed, None, None, None, Some(error.as_str())),
+                    Settlement::Expired => (Status::Expired, None, None, None, None),
+                };
+                let changed: Option<StatusChange> = sqlx::query_as(&sql)
+                .bind(claim.id.as_str())
+                .bind(claim.attempt)
+                .bind(status.as_str())
+                .bind(telco)
+                .bind(telco_message_id)
+                .bind(due_ms)
+                .bind(error)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(changed) = changed else { continue };
+                record_change!(tx, &changed, error, routes, now, now_ms);
+                changes.push(changed);
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(changes)
+        }
+        .await
+    })
+    .op("settle_messages")
+}

@@ -1,0 +1,208 @@
+//! Delivery reports against the outbox: a report moves its message at most once to a final
+//! status; a report about an id the send call has not returned yet is kept and matched
+//! when it is.
+
+use super::events::{insert_event, record_change, StatusChange, WebhookRoutes, CHANGE_COLUMNS};
+use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
+use crate::ids::TelcoId;
+use crate::sms::channel::{DeliveryReport, ReportFor};
+use crate::sms::message::{ReportedStatus, Status};
+
+/// What a report did.
+#[derive(Debug, Clone)]
+pub enum ReportOutcome {
+    /// It made its message final.
+    Final(StatusChange),
+    /// It said the message is still on its way; written in the history.
+    InTransit,
+    /// Its message was already final (a repeated or late report): nothing changed.
+    AlreadyFinal,
+    /// It names a telco id no message has yet: kept until the send call returns it.
+    Early,
+    /// It names a message that does not exist.
+    Unknown,
+}
+
+impl ReportOutcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReportOutcome::Final(_) => "final",
+            ReportOutcome::InTransit => "in_transit",
+            ReportOutcome::AlreadyFinal => "repeat",
+            ReportOutcome::Early => "early",
+            ReportOutcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// Applies one report from `telco`.
+pub async fn apply_report(
+    db: &Db,
+    telco: &TelcoId,
+    report: &DeliveryReport,
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<ReportOutcome, DbError> {
+    let outcome = apply(db, telco, report, routes, now_ms).await?;
+    if !matches!(outcome, ReportOutcome::Early) {
+        return Ok(outcome);
+    }
+    // The send may have recorded the id between our look-up and our insert, and missed the
+    // kept report: look again now that it is committed.
+    if let ReportFor::Telco(telco_message_id) = &report.message {
+        match_early_reports(
+            db,
+            telco,
+            std::slice::from_ref(telco_message_id),
+            routes,
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(outcome)
+}
+
+async fn apply(
+    db: &Db,
+    telco: &TelcoId,
+    report: &DeliveryReport,
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<ReportOutcome, DbError> {
+    let now = Timestamp::now();
+    let finish = format!(
+        "UPDATE messages SET status = $2, telco_id = COALESCE(telco_id, $3), updated_at = $4,
+                last_error = CASE WHEN $2 = 'delivered' THEN last_error ELSE $5 END
+         WHERE id = $1 AND status NOT IN ('delivered', 'failed', 'expired')
+         RETURNING {CHANGE_COLUMNS}"
+    );
+    on_both!(db, pool => {
+        async {
+            let mut tx = pool.begin_write().await?;
+            let found: Option<(String, String)> = match &report.message {
+                ReportFor::Ours(id) => {
+                    sqlx::query_as("SELECT id, status FROM messages WHERE id = $1")
+                        .bind(id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+                ReportFor::Telco(telco_message_id) => {
+                    sqlx::query_as(
+                        "SELECT id, status FROM messages WHERE telco_id = $1 AND telco_message_id = $2",
+                    )
+                    .bind(telco.as_str())
+                    .bind(telco_message_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+            };
+            let Some((id, status)) = found else {
+                let ReportFor::Telco(telco_message_id) = &report.message else {
+                    return Ok(ReportOutcome::Unknown);
+                };
+                let status = match report.status {
+                    ReportedStatus::Final(s) => s.as_str(),
+                    ReportedStatus::InTransit => "in_transit",
+                };
+                sqlx::query(
+                    "INSERT INTO early_reports (telco_id, telco_message_id, status, detail, received_at)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(telco.as_str())
+                .bind(telco_message_id)
+                .bind(status)
+                .bind(&report.detail)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(ReportOutcome::Early);
+            };
+            if Status::parse(&status).is_some_and(Status::is_final) {
+                return Ok(ReportOutcome::AlreadyFinal);
+            }
+            let outcome = match report.status {
+                ReportedStatus::InTransit => {
+                    let current = Status::parse(&status).unwrap_or(Status::Sent);
+                    insert_event!(tx, id.as_str(), current, Some(report.detail.as_str()), now)?;
+                    ReportOutcome::InTransit
+                }
+                ReportedStatus::Final(final_status) => {
+                    let changed: Option<StatusChange> = sqlx::query_as(&finish)
+                        .bind(&id)
+                        .bind(final_status.as_str())
+                        .bind(telco.as_str())
+                        .bind(now)
+                        .bind(&report.detail)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match changed {
+                        Some(change) => {
+                            record_change!(tx, &change, Some(report.detail.as_str()), routes, now, now_ms);
+                            ReportOutcome::Final(change)
+                        }
+                        None => ReportOutcome::AlreadyFinal,
+                    }
+                }
+            };
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(outcome)
+        }
+        .await
+    })
+    .op("apply_report")
+}
+
+/// Applies the kept reports of `telco` about any of `telco_message_ids` whose message now
+/// exists, in the order they came, and forgets them. Returns what they did.
+pub async fn match_early_reports(
+    db: &Db,
+    telco: &TelcoId,
+    telco_message_ids: &[String],
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<Vec<ReportOutcome>, DbError> {
+    if telco_message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kept: Vec<(String, String, Option<String>)> = on_both!(db, pool => {
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT telco_message_id, status, detail FROM early_reports WHERE telco_id = ",
+        );
+        qb.push_bind(telco.as_str()).push(" AND telco_message_id IN (");
+        let mut list = qb.separated(", ");
+        for id in telco_message_ids {
+            list.push_bind(id.as_str());
+        }
+        qb.push(") ORDER BY received_at");
+        qb.build_query_as().fetch_all(pool).await
+    })
+    .op("find_early_reports")?;
+    let mut outcomes = Vec::new();
+    for (telco_message_id, status, detail) in kept {
+        let status = match Status::parse(&status) {
+            Some(s) => ReportedStatus::Final(s),
+            None => ReportedStatus::InTransit,
+        };
+        let report = DeliveryReport {
+            message: ReportFor::Telco(telco_message_id.clone()),
+            status,
+            detail: detail.unwrap_or_default(),
+        };
+        let outcome = apply(db, telco, &report, routes, now_ms).await?;
+        if matches!(outcome, ReportOutcome::Early) {
+            continue; // still no message: it stays kept
+        }
+        on_both!(db, pool => {
+            sqlx::query("DELETE FROM early_reports WHERE telco_id = $1 AND telco_message_id = $2")
+                .bind(telco.as_str())
+                .bind(&telco_message_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .op("forget_early_report")?;
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,128 @@
+//! Delivering webhooks to agencies: each pending webhook is posted with the agency's
+//! `Mgov-Signature` (the same scheme as calls to its back office), and retried with back-off
+//! until a `2xx` or for 24 hours. Every attempt is recorded; any node may deliver any
+//! webhook, one at a time thanks to the claim.
+
+use super::store::webhooks::{claim_due, record_attempt, DueWebhook, WebhookNext};
+use crate::app::Gateway;
+use crate::backoffice::signature;
+use crate::ids::AgencyId;
+use crate::sessions::now_ms;
+use crate::telemetry::names;
+use rand::Rng;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+const BATCH: u32 = 100;
+const LEASE: Duration = Duration::from_secs(60);
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// Retries: 10 s, doubling, at most an hour apart, with ±20 % jitter.
+const FIRST_RETRY: Duration = Duration::from_secs(10);
+const LONGEST_RETRY: Duration = Duration::from_secs(3600);
+
+pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        let handled = match deliver_once(&gw).await {
+            Ok(handled) => handled,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook round failed; trying again");
+                0
+            }
+        };
+        if handled == 0 {
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = gw.sms.wake_webhooks.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+            }
+        }
+    }
+}
+
+/// Claims one batch of due webhooks and attempts each. Returns how many it attempted.
+pub async fn deliver_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
+    let now = now_ms();
+    let due = claim_due(&gw.db, now, now + LEASE.as_millis() as i64, BATCH).await?;
+    let attempts = due.iter().map(|webhook| deliver(gw, webhook));
+    for result in futures_util::future::join_all(attempts).await {
+        result?;
+    }
+    Ok(due.len())
+}
+
+async fn deliver(gw: &Gateway, webhook: &DueWebhook) -> Result<(), crate::db::DbError> {
+    let secret = AgencyId::parse(&webhook.agency_id)
+        .ok()
+        .and_then(|id| gw.agencies.get(&id))
+        .map(|agency| agency.signing_secret.clone());
+    let (http_status, error) = match secret {
+        Some(secret) => post(gw, webhook, &secret).await,
+        None => (None, Some("the agency is no longer registered".to_string())),
+    };
+    let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
+    let next = if delivered {
+        WebhookNext::Delivered
+    } else {
+        let due = now_ms() + retry_delay(webhook.attempts).as_millis() as i64;
+        if due > webhook.give_up_ms {
+            WebhookNext::GiveUp
+        } else {
+            WebhookNext::RetryAt(due)
+        }
+    };
+    let outcome = match next {
+        WebhookNext::Delivered => "delivered",
+        WebhookNext::RetryAt(_) => "retry",
+        WebhookNext::GiveUp => "abandoned",
+    };
+    metrics::counter!(names::WEBHOOK_ATTEMPTS, "outcome" => outcome).increment(1);
+    if !delivered {
+        tracing::info!(agency = %webhook.agency_id, webhook = webhook.id, attempt = webhook.attempts,
+            status = ?http_status, error = ?error, outcome, "webhook not acknowledged");
+    }
+    record_attempt(
+        &gw.db,
+        webhook.id,
+        webhook.attempts,
+        http_status,
+        error.as_deref(),
+        &next,
+    )
+    .await
+}
+
+/// Posts the webhook; its HTTP status, or why there was none (or why it is not a success).
+async fn post(gw: &Gateway, webhook: &DueWebhook, secret: &str) -> (Option<u16>, Option<String>) {
+    let timestamp = chrono::Utc::now().timestamp();
+    let signed = signature::sign(secret.as_bytes(), timestamp, webhook.payload.as_bytes());
+    let sent = gw
+        .sms
+        .http
+        .post(&webhook.url)
+        .header(signature::HEADER, signed)
+        .header("Content-Type", "application/json")
+        .header("Mgov-Webhook-Id", webhook.id.to_string())
+        .body(webhook.payload.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
+        Ok(response) => (
+            Some(response.status().as_u16()),
+            Some(format!("answered {}", response.status())),
+        ),
+        Err(e) => (None, Some(crate::telcos::describe_transport_error(&e))),
+    }
+}
+
+fn retry_delay(attempts: i32) -> Duration {
+    let doublings = attempts.clamp(1, 20) as u32 - 1;
+    let base = FIRST_RETRY
+        .saturating_mul(1 << doublings.min(16))
+        .min(LONGEST_RETRY);
+    base.mul_f64(rand::rng().random_range(0.8..1.2))
+}
