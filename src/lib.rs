@@ -9,6 +9,7 @@
 //! - [`ussd`]: the hop handler: repeats and late hops, back-office calls exactly once, ends.
 //! - [`sessions`]: live dialogue state, hop leases and tombstones, in Redis or in-process.
 //! - [`menus`]: menu files: parsing, checking, templates and screen rendering.
+//! - [`sms`]: outgoing SMS: encoding (GSM-7 or UCS-2) and cutting text into parts.
 //! - [`backoffice`]: signed calls to agencies' back offices, the transaction log with its
 //!   pending intents, and the reconciler that finishes them.
 //! - [`agencies`]: agency records and their back-office settings.
@@ -38,6 +39,7 @@ pub mod msisdn;
 pub mod phone;
 pub mod reports;
 pub mod sessions;
+pub mod sms;
 pub mod telcos;
 pub mod telemetry;
 pub mod ussd;
