@@ -38,6 +38,7 @@
 //! - [`aggregator::chaos`]: misbehaving hops (planned, played over any transport, checked
 //!   against the gateway's rules, counted), shared with the load generator `mgov-load`.
 //! - `aggregator::stats`: hop, session, ending and callback-error counters.
+//! - [`cli`]: value parsers for the binaries' flags (rates, single durations).
 //! - [`telco`]: the SMS side of Africa's Talking and Kannel: `Settings`, the router and
 //!   `spawn`; its module doc is the wire format the gateway's senders are written against.
 //! - `telco::africastalking`, `telco::kannel`: each format's send, answers and reports.
@@ -49,6 +50,7 @@
 
 pub mod aggregator;
 pub mod backoffice;
+pub mod cli;
 pub mod telco;
 
 /// Logs to stdout (`RUST_LOG` filters, default `info`), in colour only at a terminal, so a
