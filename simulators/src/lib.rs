@@ -14,6 +14,12 @@
 //! checks. Tests and load generators drive handsets through its JSON API; start it with
 //! [`aggregator::spawn`] or run the `aggregator-sim` binary.
 //!
+//! The telco simulator takes the gateway's SMS sends as Africa's Talking and Kannel's smsbox
+//! do, records what each number received, and calls the gateway back with delivery reports
+//! (late, early, twice, refused and retried, in a seeded outcome mix). Mount it in-process
+//! with `Router::nest("/simulators/telco", telco::router(settings))`, start it with
+//! [`telco::spawn`], or run the `telco-sim` binary.
+//!
 //! # Layout
 //! - [`backoffice`]: `Settings`, the router (`POST /`, `GET /healthz`, `GET /stats`) and `spawn`.
 //! - `backoffice::http`: handlers: latency, signature check, envelope parsing, faults, replies.
@@ -32,10 +38,20 @@
 //! - [`aggregator::chaos`]: misbehaving hops (planned, played over any transport, checked
 //!   against the gateway's rules, counted), shared with the load generator `mgov-load`.
 //! - `aggregator::stats`: hop, session, ending and callback-error counters.
+//! - [`cli`]: value parsers for the binaries' flags (rates, single durations).
+//! - [`telco`]: the SMS side of Africa's Talking and Kannel: `Settings`, the router and
+//!   `spawn`; its module doc is the wire format the gateway's senders are written against.
+//! - `telco::africastalking`, `telco::kannel`: each format's send, answers and reports.
+//! - `telco::reports`: the background task that sends, repeats and retries reports.
+//! - `telco::ledger`, `telco::stats`: what each number received, duplicates, counters.
+//! - `telco::plan`, `telco::throttle`, `telco::text`: seeded choices, the per-second limit,
+//!   GSM 7-bit and UCS-2 texts and Kannel's URL coding.
 #![forbid(unsafe_code)]
 
 pub mod aggregator;
 pub mod backoffice;
+pub mod cli;
+pub mod telco;
 
 /// Logs to stdout (`RUST_LOG` filters, default `info`), in colour only at a terminal, so a
 /// log file holds plain text.

@@ -31,10 +31,15 @@ impl Default for Latency {
 impl Latency {
     /// The delay for one request.
     pub fn sample(&self) -> Duration {
+        self.sample_with(&mut rand::rng())
+    }
+
+    /// The delay for one request, drawn from `rng` (a seeded one makes a run repeatable).
+    pub fn sample_with(&self, rng: &mut impl Rng) -> Duration {
         match *self {
             Latency::Fixed(delay) => delay,
             Latency::Uniform { min, max } if min >= max => min,
-            Latency::Uniform { min, max } => rand::rng().random_range(min..=max),
+            Latency::Uniform { min, max } => rng.random_range(min..=max),
         }
     }
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use mgov_simulators::backoffice::{self, Latency, Settings};
+use mgov_simulators::cli::parse_rate;
 use tokio::net::TcpListener;
 
 /// A simulated agency back office speaking the gateway's back-office contract.
@@ -47,13 +48,6 @@ fn parse_window(text: &str) -> Result<std::time::Duration, String> {
         })
         .map(std::time::Duration::from_secs)
         .ok_or_else(|| format!("{text:?} is not a window such as 24h, 10m or 90s"))
-}
-
-fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
-        _ => Err(format!("{text:?} is not a probability between 0.0 and 1.0")),
-    }
 }
 
 #[tokio::main]
