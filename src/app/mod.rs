@@ -6,7 +6,10 @@ mod limits;
 mod serve;
 mod start;
 
-pub use demo::{registered_agencies as demo_agencies, DEMO_SIGNING_SECRET, SIMULATOR_PATH};
+pub use demo::{
+    registered_agencies as demo_agencies, DEMO_SIGNING_SECRET, DEMO_SMS_SECRET, DEMO_SMS_USERNAME,
+    SIMULATOR_PATH, TELCO_SIMULATOR_PATH,
+};
 pub use serve::{serve, spawn, Running, ServeError};
 pub use start::{build, load_menus, StartError};
 

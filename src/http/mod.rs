@@ -46,6 +46,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             crate::app::SIMULATOR_PATH,
             mgov_simulators::backoffice::router(settings),
         );
+        app = app.nest_service(crate::app::TELCO_SIMULATOR_PATH, demo_telco(&gateway));
     }
     let budget = Duration::from_millis(gateway.config.request_timeout_ms);
     // Bodies past the limit are not read; the callback handler answers them 413.
@@ -54,6 +55,24 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             within(budget, request, next)
         }))
         .with_state::<()>(gateway as AppState)
+}
+
+/// The SMS side of the demo telcos: every message delivered, its report a moment later.
+#[cfg(feature = "demo")]
+fn demo_telco(gateway: &Gateway) -> Router {
+    use mgov_simulators::telco::{Credentials, Latency, Settings};
+    let public = gateway.config.public_url();
+    let credentials = Credentials::new(crate::app::DEMO_SMS_USERNAME, crate::app::DEMO_SMS_SECRET);
+    mgov_simulators::telco::router(Settings {
+        at_credentials: Some(credentials.clone()),
+        kannel_credentials: Some(credentials),
+        at_report_url: Some(format!("{public}/sms/africastalking/dlr")),
+        report_delay: Latency::Uniform {
+            min: Duration::from_millis(200),
+            max: Duration::from_millis(800),
+        },
+        ..Default::default()
+    })
 }
 
 /// Answers 408 and closes the connection when a request (its body included) is not done
