@@ -91,6 +91,7 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limit: RateLimits,
     pub backoffice: BackOfficeLimits,
+    pub sms: crate::sms::settings::SmsSettings,
     /// `text` or `json`.
     pub log_format: String,
 }
@@ -193,6 +194,7 @@ impl Default for Config {
                 hops_per_minute_per_msisdn: 60,
             },
             backoffice: BackOfficeLimits::default(),
+            sms: Default::default(),
             log_format: "text".into(),
         }
     }
@@ -376,6 +378,9 @@ impl Config {
                 "rate_limit.hops_per_minute_per_msisdn",
                 "must be at least 1",
             );
+        }
+        if let Err((setting, problem)) = self.sms.validate() {
+            return invalid(setting, problem);
         }
         if let Err((setting, problem)) = self.backoffice.validate() {
             return invalid(setting, problem);

@@ -40,6 +40,8 @@ CREATE TABLE messages (
     updated_at       TEXT NOT NULL
 );
 CREATE INDEX messages_due ON messages (due_ms) WHERE status IN ('queued', 'sending');
+-- Sent messages whose report never came are made final once their validity is long past.
+CREATE INDEX messages_unreported ON messages (expires_ms) WHERE status = 'sent';
 -- Ids sort by acceptance time, so an agency's history pages by id.
 CREATE INDEX messages_agency ON messages (agency_id, id);
 CREATE UNIQUE INDEX messages_telco_message ON messages (telco_id, telco_message_id)

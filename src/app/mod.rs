@@ -61,6 +61,8 @@ pub struct Gateway {
     pub metrics: PrometheusHandle,
     /// The SMS channel's keys, clients, paces and wake-ups.
     pub sms: crate::sms::SmsState,
+    /// When this gateway was built (ms since the epoch).
+    pub started_ms: i64,
 }
 
 impl Gateway {
@@ -82,6 +84,7 @@ impl Gateway {
             open_telcos: Default::default(),
             metrics: crate::telemetry::metrics_handle(),
             sms: crate::sms::SmsState::default(),
+            started_ms: now_ms(),
         }
     }
 

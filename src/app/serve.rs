@@ -17,6 +17,9 @@ const REAP_EVERY: Duration = Duration::from_secs(5);
 /// A safety net: changes are announced and taken in within a second (`db::changes`).
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+/// How long past its validity a sent message waits for its report before it is made
+/// `expired`: telcos report expiries themselves, a little after the fact.
+const UNREPORTED_GRACE: Duration = Duration::from_secs(60 * 60);
 
 /// A gateway serving in the background (what `serve` runs and what tests start).
 pub struct Running {
@@ -80,12 +83,22 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
     })?;
     let gateway = build(config, addr).await?;
     let (stop, stopped) = watch::channel(false);
-    let chores = vec![
+    let mut chores = vec![
         tokio::spawn(background(gateway.clone(), stopped.clone())),
         tokio::spawn(reconciler(gateway.clone(), stopped.clone())),
-        tokio::spawn(crate::sms::dispatch::run(gateway.clone(), stopped.clone())),
         tokio::spawn(crate::sms::webhooks::run(gateway.clone(), stopped.clone())),
     ];
+    // SQLite has one writer: more dispatchers would only wait on each other.
+    let dispatchers = match gateway.db.kind() {
+        crate::db::DbKind::Sqlite => 1,
+        crate::db::DbKind::Postgres => gateway.config.sms.dispatchers,
+    };
+    for _ in 0..dispatchers {
+        chores.push(tokio::spawn(crate::sms::dispatch::run(
+            gateway.clone(),
+            stopped.clone(),
+        )));
+    }
     let app = crate::http::router(gateway.clone());
     let header_read_timeout = Duration::from_millis(gateway.config.header_read_timeout_ms);
     let mut stopped_server = stopped;
@@ -160,6 +173,17 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 gateway.metrics.run_upkeep();
                 if let Ok(active) = gateway.sessions.count().await {
                     metrics::gauge!(names::SESSIONS_ACTIVE).set(active as f64);
+                }
+                let now = crate::sessions::now_ms();
+                let cutoff = now - UNREPORTED_GRACE.as_millis() as i64;
+                match crate::sms::store::reports::expire_unreported(&gateway.db, cutoff, 1_000, &gateway.agencies, now).await {
+                    Ok(0) => {}
+                    Ok(expired) => tracing::warn!(expired, "sent messages without a delivery report made expired"),
+                    Err(e) => tracing::warn!(error = %e, "could not expire unreported messages"),
+                }
+                if let Ok((queued, late_ms)) = crate::sms::store::read::queue_depth(&gateway.db, now).await {
+                    metrics::gauge!(names::SMS_QUEUE_DEPTH).set(queued as f64);
+                    metrics::gauge!(names::SMS_QUEUE_LATE_SECONDS).set(late_ms.unwrap_or(0) as f64 / 1000.0);
                 }
             }
             Some(()) = changes.recv() => {

@@ -27,7 +27,8 @@ async fn readyz(State(gw): State<AppState>) -> impl IntoResponse {
         .ping()
         .await
         .map_err(|e| tracing::warn!(error = %e, "readyz: database"));
-    let ready = sessions.is_ok() && database.is_ok();
+    let dispatcher = dispatcher(&gw).await;
+    let ready = sessions.is_ok() && database.is_ok() && dispatcher["status"] == "ok";
     let status = if ready {
         StatusCode::OK
     } else {
@@ -38,8 +39,37 @@ async fn readyz(State(gw): State<AppState>) -> impl IntoResponse {
         "ready": ready,
         "sessions": describe(sessions),
         "database": describe(database),
+        "dispatcher": dispatcher,
     });
     (status, Json(body))
+}
+
+/// How long a dispatcher round may last: a claim's lease, and a margin.
+const DISPATCH_ROUND_LIMIT_MS: i64 = 120_000;
+
+/// The SMS dispatcher: `ok` while its rounds keep finishing, with the queue it faces.
+async fn dispatcher(gw: &AppState) -> serde_json::Value {
+    let now = crate::sessions::now_ms();
+    let last = gw
+        .sms
+        .last_dispatch_ms
+        .load(std::sync::atomic::Ordering::Relaxed);
+    // Before the first round ends (just started, or a first round still sending) it is
+    // still ok: only a round that runs past any lease is a stuck dispatcher.
+    let started = gw.started_ms;
+    let since = if last == 0 { now - started } else { now - last };
+    let status = if since <= DISPATCH_ROUND_LIMIT_MS {
+        "ok"
+    } else {
+        "stuck"
+    };
+    let queue = crate::sms::store::read::queue_depth(&gw.db, now).await.ok();
+    serde_json::json!({
+        "status": status,
+        "last_round_ms_ago": (last != 0).then_some(now - last),
+        "queued": queue.map(|q| q.0),
+        "most_overdue_ms": queue.and_then(|q| q.1),
+    })
 }
 
 async fn metrics(State(gw): State<AppState>) -> impl IntoResponse {

@@ -8,7 +8,7 @@
 //! - `dispatch`: claiming, routing, pacing, sending and settling messages.
 //! - `reports`: `/sms/{telco}/dlr`.
 //! - `webhooks`: signed status calls to agencies, retried until acknowledged.
-//! - `state`: what each node keeps for the channel.
+//! - `state`: what each node keeps for the channel; `settings`: the `[sms]` settings.
 
 pub mod api;
 pub mod channel;
@@ -16,6 +16,7 @@ pub mod dispatch;
 pub mod encoding;
 pub mod message;
 pub mod reports;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod webhooks;

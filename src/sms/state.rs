@@ -9,6 +9,7 @@ use crate::directory::Directory;
 use crate::ids::AgencyId;
 use crate::sms::message::Status;
 use crate::telemetry::names;
+use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -23,6 +24,8 @@ pub struct SmsState {
     pub wake: Notify,
     /// Rung when a status change queued a webhook.
     pub wake_webhooks: Notify,
+    /// When a dispatcher on this node last finished a round (ms since the epoch; 0: never).
+    pub last_dispatch_ms: AtomicI64,
 }
 
 impl Default for SmsState {
@@ -39,6 +42,7 @@ impl Default for SmsState {
             paces: Paces::default(),
             wake: Notify::new(),
             wake_webhooks: Notify::new(),
+            last_dispatch_ms: AtomicI64::new(0),
         }
     }
 }

@@ -17,8 +17,7 @@ use tokio::sync::watch;
 const BATCH: u32 = 100;
 const LEASE: Duration = Duration::from_secs(60);
 const IDLE_POLL: Duration = Duration::from_millis(500);
-/// Retries: 10 s, doubling, at most an hour apart, with ±20 % jitter.
-const FIRST_RETRY: Duration = Duration::from_secs(10);
+/// Retries: `sms.webhook_first_retry_ms`, doubling, at most an hour apart, ±20 % jitter.
 const LONGEST_RETRY: Duration = Duration::from_secs(3600);
 
 pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
@@ -67,7 +66,8 @@ async fn deliver(gw: &Gateway, webhook: &DueWebhook) -> Result<(), crate::db::Db
     let next = if delivered {
         WebhookNext::Delivered
     } else {
-        let due = now_ms() + retry_delay(webhook.attempts).as_millis() as i64;
+        let first = gw.config.sms.webhook_first_retry();
+        let due = now_ms() + retry_delay(first, webhook.attempts).as_millis() as i64;
         if due > webhook.give_up_ms {
             WebhookNext::GiveUp
         } else {
@@ -119,9 +119,9 @@ async fn post(gw: &Gateway, webhook: &DueWebhook, secret: &str) -> (Option<u16>,
     }
 }
 
-fn retry_delay(attempts: i32) -> Duration {
+fn retry_delay(first: Duration, attempts: i32) -> Duration {
     let doublings = attempts.clamp(1, 20) as u32 - 1;
-    let base = FIRST_RETRY
+    let base = first
         .saturating_mul(1 << doublings.min(16))
         .min(LONGEST_RETRY);
     base.mul_f64(rand::rng().random_range(0.8..1.2))

@@ -17,22 +17,23 @@ use crate::ids::TelcoId;
 use crate::msisdn::Msisdn;
 use crate::sessions::now_ms;
 use crate::telemetry::names;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Messages one dispatcher claims at a time.
-const BATCH: u32 = 200;
 /// How long a claim is held: long enough for a telco rest, the pace and a send time-out.
 const LEASE: Duration = Duration::from_secs(60);
 /// How often an idle dispatcher looks for due messages another node accepted or a retry
 /// that came due.
 const IDLE_POLL: Duration = Duration::from_millis(250);
-/// Retries: the first after 5 s, doubling, at most 10 minutes apart, with ±20 % jitter.
-const FIRST_RETRY: Duration = Duration::from_secs(5);
+/// Retries: the first after `sms.first_retry_ms`, doubling, at most 10 minutes apart.
 const LONGEST_RETRY: Duration = Duration::from_secs(600);
+/// Finished sends are settled together once this many are in, or this long after the first.
+const SETTLE_AT_MOST: usize = 100;
+const SETTLE_EVERY: Duration = Duration::from_millis(50);
 /// When no telco can carry a number, look again after this long (an operator may add one).
 const NO_ROUTE_RETRY: Duration = Duration::from_secs(60);
 
@@ -49,6 +50,9 @@ pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 0
             }
         };
+        gw.sms
+            .last_dispatch_ms
+            .store(now_ms(), std::sync::atomic::Ordering::Relaxed);
         if handled == 0 {
             tokio::select! {
                 _ = stopped.changed() => return,
@@ -62,13 +66,46 @@ pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
 /// Claims one batch, sends it and settles it. Returns how many messages it handled.
 pub async fn dispatch_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     let now = now_ms();
-    let claimed = claim_due(&gw.db, now, now + LEASE.as_millis() as i64, BATCH).await?;
+    let batch = gw.config.sms.batch;
+    let claimed = claim_due(&gw.db, now, now + LEASE.as_millis() as i64, batch).await?;
     if claimed.is_empty() {
         return Ok(0);
     }
-    let sends = claimed.iter().map(|message| send_one(gw, message));
-    let settles: Vec<Settle> = futures_util::future::join_all(sends).await;
-    let changes = settle(&gw.db, &settles, &gw.agencies, now_ms()).await?;
+    // Settled as they finish, a few at a time: one slow telco answer must not hold back
+    // the status of messages sent long before it.
+    let mut sending: FuturesUnordered<_> = claimed.iter().map(|m| send_one(gw, m)).collect();
+    let mut finished = Vec::new();
+    let mut settle_by = None;
+    loop {
+        let next = match settle_by {
+            Some(deadline) => tokio::time::timeout_at(deadline, sending.next()).await,
+            None => Ok(sending.next().await),
+        };
+        match next {
+            Ok(Some(settled)) => {
+                finished.push(settled);
+                settle_by.get_or_insert_with(|| tokio::time::Instant::now() + SETTLE_EVERY);
+                if finished.len() < SETTLE_AT_MOST {
+                    continue;
+                }
+            }
+            Ok(None) => {
+                settle_finished(gw, std::mem::take(&mut finished)).await?;
+                return Ok(claimed.len());
+            }
+            Err(_) => {}
+        }
+        settle_finished(gw, std::mem::take(&mut finished)).await?;
+        settle_by = None;
+    }
+}
+
+/// Records finished sends, and matches reports that came before their telco ids.
+async fn settle_finished(gw: &Gateway, finished: Vec<Settle>) -> Result<(), crate::db::DbError> {
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let changes = settle(&gw.db, &finished, &gw.agencies, now_ms()).await?;
     let mut known_ids: BTreeMap<TelcoId, Vec<String>> = BTreeMap::new();
     for change in &changes {
         let telco = change.telco_id.as_deref().unwrap_or("none").to_string();
@@ -83,7 +120,13 @@ pub async fn dispatch_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     for (telco, ids) in known_ids {
         match_early_reports(&gw.db, &telco, &ids, &gw.agencies, now_ms()).await?;
     }
-    Ok(claimed.len())
+    if changes
+        .iter()
+        .any(|c| c.status().is_some_and(|s| s.is_final()))
+    {
+        gw.sms.wake_webhooks.notify_one();
+    }
+    Ok(())
 }
 
 /// Sends one claimed message and says how to settle its claim.
@@ -171,7 +214,8 @@ async fn attempt(gw: &Gateway, message: &Claimed) -> Settlement {
         Err(e @ SendError::Transient(_)) => {
             tracing::warn!(telco = %telco.id, msisdn = %to, error = %e, attempt = message.attempts, "send failed; will retry");
             Settlement::Retry {
-                due_ms: now_ms() + retry_delay(message.attempts).as_millis() as i64,
+                due_ms: now_ms()
+                    + retry_delay(gw.config.sms.first_retry(), message.attempts).as_millis() as i64,
                 error: e.to_string(),
             }
         }
@@ -185,11 +229,9 @@ async fn attempt(gw: &Gateway, message: &Claimed) -> Settlement {
 }
 
 /// The wait before claim number `attempts + 1`.
-fn retry_delay(attempts: i32) -> Duration {
+fn retry_delay(first: Duration, attempts: i32) -> Duration {
     let doublings = attempts.clamp(1, 16) as u32 - 1;
-    let base = FIRST_RETRY
-        .saturating_mul(1 << doublings)
-        .min(LONGEST_RETRY);
+    let base = first.saturating_mul(1 << doublings).min(LONGEST_RETRY);
     base.mul_f64(rand::rng().random_range(0.8..1.2))
 }
 
@@ -200,7 +242,7 @@ mod tests {
     #[test]
     fn retries_back_off_with_jitter_up_to_ten_minutes() {
         for (attempts, base) in [(1, 5), (2, 10), (3, 20), (8, 600), (40, 600)] {
-            let delay = retry_delay(attempts).as_secs_f64();
+            let delay = retry_delay(Duration::from_secs(5), attempts).as_secs_f64();
             let base = base as f64;
             assert!(
                 (base * 0.8..=base * 1.2).contains(&delay),

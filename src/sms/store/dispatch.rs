@@ -2,7 +2,7 @@
 //! (on any node) send the same one, and settling each claim with what the telco said.
 
 use super::events::{record_change, StatusChange, WebhookRoutes, CHANGE_COLUMNS};
-use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
+use crate::db::{BeginWrite, Db, DbError, OpExt, Timestamp};
 use crate::ids::TelcoId;
 use crate::sms::message::{MessageId, Status};
 
@@ -127,6 +127,70 @@ pub async fn settle(
     routes: &dyn WebhookRoutes,
     now_ms: i64,
 ) -> Result<Vec<StatusChange>, DbError> {
+    let rows: Vec<SettleRow> = claims.iter().map(SettleRow::of).collect();
+    let settled = match db {
+        // Three statements for the whole batch, so that a connection is held for
+        // milliseconds whatever the batch size.
+        Db::Postgres(pool) => super::settle_pg::settle(pool, &rows, routes, now_ms).await,
+        Db::Sqlite(pool) => settle_each(pool, &rows, routes, now_ms).await,
+    };
+    settled.op("settle_messages")
+}
+
+/// A settlement as the columns it writes.
+pub(super) struct SettleRow<'a> {
+    pub id: &'a str,
+    pub attempt: i32,
+    pub status: Status,
+    pub telco: Option<&'a str>,
+    pub telco_message_id: Option<&'a str>,
+    pub due_ms: Option<i64>,
+    pub error: Option<&'a str>,
+}
+
+impl<'a> SettleRow<'a> {
+    fn of(claim: &'a Settle) -> Self {
+        let (status, telco, telco_message_id, due_ms, error) = match &claim.settlement {
+            Settlement::Sent {
+                telco,
+                telco_message_id,
+            } => (
+                Status::Sent,
+                Some(telco.as_str()),
+                telco_message_id.as_deref(),
+                None,
+                None,
+            ),
+            Settlement::Retry { due_ms, error } => (
+                Status::Queued,
+                None,
+                None,
+                Some(*due_ms),
+                Some(error.as_str()),
+            ),
+            Settlement::Failed { error } => {
+                (Status::Failed, None, None, None, Some(error.as_str()))
+            }
+            Settlement::Expired => (Status::Expired, None, None, None, None),
+        };
+        Self {
+            id: claim.id.as_str(),
+            attempt: claim.attempt,
+            status,
+            telco,
+            telco_message_id,
+            due_ms,
+            error,
+        }
+    }
+}
+
+async fn settle_each(
+    pool: &sqlx::SqlitePool,
+    rows: &[SettleRow<'_>],
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<Vec<StatusChange>, sqlx::Error> {
     let now = Timestamp::now();
     let sql = format!(
         "UPDATE messages SET status = $3, telco_id = COALESCE($4, telco_id),
@@ -136,40 +200,24 @@ pub async fn settle(
          WHERE id = $1 AND attempts = $2 AND status = 'sending'
          RETURNING {CHANGE_COLUMNS}"
     );
-    on_both!(db, pool => {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut changes = Vec::new();
-            for claim in claims {
-                let (status, telco, telco_message_id, due_ms, error) = match &claim.settlement {
-                    Settlement::Sent { telco, telco_message_id } => {
-                        (Status::Sent, Some(telco.as_str()), telco_message_id.as_deref(), None, None)
-                    }
-                    Settlement::Retry { due_ms, error } => {
-                        (Status::Queued, None, None, Some(*due_ms), Some(error.as_str()))
-                    }
-                    Settlement::Failed { error } => (Status::Failed, None, None, None, Some(error.as_str())),
-                    Settlement::Expired => (Status::Expired, None, None, None, None),
-                };
-                let changed: Option<StatusChange> = sqlx::query_as(&sql)
-                .bind(claim.id.as_str())
-                .bind(claim.attempt)
-                .bind(status.as_str())
-                .bind(telco)
-                .bind(telco_message_id)
-                .bind(due_ms)
-                .bind(error)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(changed) = changed else { continue };
-                record_change!(tx, &changed, error, routes, now, now_ms);
-                changes.push(changed);
-            }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(changes)
-        }
-        .await
-    })
-    .op("settle_messages")
+    let mut tx = pool.begin_write().await?;
+    let mut changes = Vec::new();
+    for row in rows {
+        let changed: Option<StatusChange> = sqlx::query_as(&sql)
+            .bind(row.id)
+            .bind(row.attempt)
+            .bind(row.status.as_str())
+            .bind(row.telco)
+            .bind(row.telco_message_id)
+            .bind(row.due_ms)
+            .bind(row.error)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(changed) = changed else { continue };
+        record_change!(tx, &changed, row.error, routes, now, now_ms);
+        changes.push(changed);
+    }
+    tx.commit().await?;
+    Ok(changes)
 }

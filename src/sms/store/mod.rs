@@ -6,4 +6,5 @@ pub mod dispatch;
 pub mod events;
 pub mod read;
 pub mod reports;
+mod settle_pg;
 pub mod webhooks;

@@ -206,3 +206,41 @@ pub async fn match_early_reports(
     }
     Ok(outcomes)
 }
+
+/// Sent messages whose validity ended before `cutoff_ms` and whose final report never came
+/// (a telco that gave up calling us): made `expired`, at most `limit` at a time, each with its
+/// history entry and webhook. Returns how many.
+pub async fn expire_unreported(
+    db: &Db,
+    cutoff_ms: i64,
+    limit: u32,
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<usize, DbError> {
+    let ids: Vec<String> = on_both!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT id FROM messages WHERE status = 'sent' AND expires_ms < $1 ORDER BY expires_ms LIMIT $2",
+        )
+        .bind(cutoff_ms)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+    })
+    .op("find_unreported")?;
+    let telco = TelcoId::parse("none").expect("static id");
+    let mut expired = 0;
+    for id in ids {
+        let Some(id) = crate::sms::message::MessageId::parse(&id) else {
+            continue;
+        };
+        let report = DeliveryReport {
+            message: ReportFor::Ours(id),
+            status: ReportedStatus::Final(Status::Expired),
+            detail: "no delivery report came within the message's validity".into(),
+        };
+        if let ReportOutcome::Final(_) = apply(db, &telco, &report, routes, now_ms).await? {
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}

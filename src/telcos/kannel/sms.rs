@@ -80,11 +80,12 @@ fn read_send_answer(status: u16, body: &str) -> Result<Accepted, SendError> {
     }
 }
 
-/// `base?id=<ours>&sig=<signature>&type=%d`.
+/// `base?id=<ours>&sig=<signature>&type=%d&reply=%A`: the type, and the SMSC's reply, whose
+/// SMPP receipt (`stat:EXPIRED`) tells an expiry from another failure.
 pub fn report_url(base: &str, link: &SmsLink, id: &MessageId) -> String {
     let separator = if base.contains('?') { '&' } else { '?' };
     format!(
-        "{base}{separator}id={id}&sig={}&type=%d",
+        "{base}{separator}id={id}&sig={}&type=%d&reply=%A",
         signature(link, id)
     )
 }
@@ -103,6 +104,7 @@ struct ReportQuery {
     sig: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    reply: Option<String>,
 }
 
 pub fn parse_report(link: Option<&SmsLink>, query: &str) -> Result<DeliveryReport, AdapterError> {
@@ -125,10 +127,26 @@ pub fn parse_report(link: Option<&SmsLink>, query: &str) -> Result<DeliveryRepor
         .ok()
         .and_then(|code| REPORT_TYPES.iter().find(|(c, _, _)| *c == code))
         .ok_or_else(|| AdapterError::bad_value("type", raw))?;
+    let reply = query
+        .reply
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    // A non-delivery whose receipt says it expired is an expiry.
+    let status = match (status, reply) {
+        (ReportedStatus::Final(Status::Failed), Some(reply)) if reply.contains("stat:EXPIRED") => {
+            ReportedStatus::Final(Status::Expired)
+        }
+        _ => *status,
+    };
+    let detail = match reply {
+        Some(reply) => format!("type {code}: {words} ({})", excerpt(reply)),
+        None => format!("type {code}: {words}"),
+    };
     Ok(DeliveryReport {
         message: ReportFor::Ours(id),
-        status: *status,
-        detail: format!("type {code}: {words}"),
+        status,
+        detail,
     })
 }
 
@@ -183,7 +201,12 @@ mod tests {
     fn report_urls_carry_a_signature_only_the_gateway_can_make() {
         let id = MessageId::generate();
         let url = report_url("http://gw/sms/kannel/dlr", &link(), &id);
-        let query = url.split_once('?').unwrap().1.replace("%d", "1");
+        let query = url
+            .split_once('?')
+            .unwrap()
+            .1
+            .replace("%d", "1")
+            .replace("%A", "ACK%2F");
         let report = parse_report(Some(&link()), &query).unwrap();
         assert_eq!(report.message, ReportFor::Ours(id.clone()));
         assert_eq!(report.status, ReportedStatus::Final(Status::Delivered));
@@ -224,6 +247,13 @@ mod tests {
                 .map_err(|e| e.code());
             assert_eq!(got, want, "type {kind:?}");
         }
+        let expired = format!("id={id}&sig={sig}&type=2&reply=id%3A7+stat%3AEXPIRED+err%3A000");
+        let report = parse_report(Some(&link()), &expired).unwrap();
+        assert_eq!(report.status, ReportedStatus::Final(Status::Expired));
+        assert_eq!(
+            report.detail,
+            "type 2: non-delivered to phone (id:7 stat:EXPIRED err:000)"
+        );
         let missing = parse_report(Some(&link()), "sig=x&type=1").unwrap_err();
         assert_eq!(missing.code(), "missing_field");
         let foreign = parse_report(Some(&link()), "id=ATX1&sig=x&type=1").unwrap_err();

@@ -1,0 +1,61 @@
+//! The `[sms]` settings: how many dispatchers a node runs and how soon failed sends and
+//! unacknowledged webhooks are tried again.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    /// Dispatchers on this node, each claiming its own batches (the embedded SQLite default
+    /// always runs one: it has one writer).
+    pub dispatchers: u32,
+    /// Messages a dispatcher claims at a time.
+    pub batch: u32,
+    /// Wait before the second attempt of a send that failed for a passing reason; doubled for
+    /// each further attempt, at most 10 minutes, with ±20 % jitter.
+    pub first_retry_ms: u64,
+    /// Wait before the second attempt of an unacknowledged webhook; doubled for each further
+    /// attempt, at most an hour, with ±20 % jitter, for 24 hours.
+    pub webhook_first_retry_ms: u64,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            dispatchers: 2,
+            batch: 200,
+            first_retry_ms: 5_000,
+            webhook_first_retry_ms: 10_000,
+        }
+    }
+}
+
+impl SmsSettings {
+    pub(crate) fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if !(1..=64).contains(&self.dispatchers) {
+            return Err(("sms.dispatchers", "must be between 1 and 64"));
+        }
+        if !(1..=2_000).contains(&self.batch) {
+            return Err(("sms.batch", "must be between 1 and 2000"));
+        }
+        if !(10..=3_600_000).contains(&self.first_retry_ms) {
+            return Err(("sms.first_retry_ms", "must be between 10 and 3600000"));
+        }
+        if !(10..=3_600_000).contains(&self.webhook_first_retry_ms) {
+            return Err((
+                "sms.webhook_first_retry_ms",
+                "must be between 10 and 3600000",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn first_retry(&self) -> Duration {
+        Duration::from_millis(self.first_retry_ms)
+    }
+
+    pub fn webhook_first_retry(&self) -> Duration {
+        Duration::from_millis(self.webhook_first_retry_ms)
+    }
+}
