@@ -4,5 +4,6 @@ mod menus;
 mod phone;
 mod report;
 mod sessions;
+mod sms;
 mod store;
 mod support;
