@@ -1,6 +1,8 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
-//! (`Authorization: Bearer mgk_...`): send, read one message, page through history.
+//! (`Authorization: Bearer mgk_...`): send, read one message, page through history; and
+//! the API's OpenAPI description, which needs no key.
 
+pub mod openapi;
 mod read;
 pub mod send;
 
@@ -17,10 +19,20 @@ use axum::Router;
 /// Largest `/v1` request body: a thousand recipients and a ten-part text fit many times.
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Every route [`router`] serves, as (method, path): the OpenAPI document must describe
+/// exactly these, which the integration test `sms::openapi` checks against both.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v1/messages"),
+    ("GET", "/v1/messages"),
+    ("GET", "/v1/messages/{id}"),
+    ("GET", "/v1/openapi.json"),
+];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/messages", post(send::send).get(read::list))
         .route("/v1/messages/{id}", get(read::one))
+        .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 

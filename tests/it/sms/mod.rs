@@ -1,2 +1,5 @@
+//! The SMS channel over HTTP: sending, reading back, reports and the API description.
+
+mod openapi;
 mod send;
 mod world;
