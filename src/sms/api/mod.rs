@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 /// Largest `/v1` request body: a thousand recipients and a ten-part text fit many times.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Every route [`router`] serves, as (method, path): the OpenAPI document must describe
 /// exactly these, which the integration test `sms::openapi` checks against both.

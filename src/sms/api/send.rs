@@ -11,6 +11,7 @@ use crate::sms::encoding::{self, Encoding, MAX_PARTS};
 use crate::sms::message::{MessageId, Status};
 use crate::sms::store::accept::{accept, IdempotentRequest, NewMessage, Stored};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -70,8 +71,15 @@ pub async fn send(
     State(gw): State<AppState>,
     caller: AgencyCaller,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large(super::MAX_BODY_BYTES)
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })?;
     let key = idempotency_key(&headers)?;
     let request: SendRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("body is not a valid message request: {e}")))?;
