@@ -2,4 +2,5 @@
 
 mod openapi;
 mod send;
+mod webhooks;
 mod world;
