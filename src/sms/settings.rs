@@ -12,6 +12,9 @@ pub struct SmsSettings {
     pub dispatchers: u32,
     /// Messages a dispatcher claims at a time.
     pub batch: u32,
+    /// How long a claim is held. A dispatcher that dies leaves its claims to lapse after
+    /// this long; it must outlast a send (10 s at most) and a telco's rest (30 s at most).
+    pub claim_lease_ms: u64,
     /// Wait before the second attempt of a send that failed for a passing reason; doubled for
     /// each further attempt, at most 10 minutes, with ±20 % jitter.
     pub first_retry_ms: u64,
@@ -25,6 +28,7 @@ impl Default for SmsSettings {
         Self {
             dispatchers: 2,
             batch: 200,
+            claim_lease_ms: 60_000,
             first_retry_ms: 5_000,
             webhook_first_retry_ms: 10_000,
         }
@@ -39,6 +43,9 @@ impl SmsSettings {
         if !(1..=2_000).contains(&self.batch) {
             return Err(("sms.batch", "must be between 1 and 2000"));
         }
+        if !(1_000..=600_000).contains(&self.claim_lease_ms) {
+            return Err(("sms.claim_lease_ms", "must be between 1000 and 600000"));
+        }
         if !(10..=3_600_000).contains(&self.first_retry_ms) {
             return Err(("sms.first_retry_ms", "must be between 10 and 3600000"));
         }
@@ -49,6 +56,10 @@ impl SmsSettings {
             ));
         }
         Ok(())
+    }
+
+    pub fn claim_lease(&self) -> Duration {
+        Duration::from_millis(self.claim_lease_ms)
     }
 
     pub fn first_retry(&self) -> Duration {

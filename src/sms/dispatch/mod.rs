@@ -24,8 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How long a claim is held: long enough for a telco rest, the pace and a send time-out.
-const LEASE: Duration = Duration::from_secs(60);
 /// How often an idle dispatcher looks for due messages another node accepted or a retry
 /// that came due.
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -67,7 +65,8 @@ pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
 pub async fn dispatch_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     let now = now_ms();
     let batch = gw.config.sms.batch;
-    let claimed = claim_due(&gw.db, now, now + LEASE.as_millis() as i64, batch).await?;
+    let lease = gw.config.sms.claim_lease().as_millis() as i64;
+    let claimed = claim_due(&gw.db, now, now + lease, batch).await?;
     if claimed.is_empty() {
         return Ok(0);
     }

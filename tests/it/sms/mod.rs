@@ -1,5 +1,6 @@
 //! The SMS channel over HTTP: sending, reading back, reports and the API description.
 
+mod crash;
 mod openapi;
 mod send;
 mod webhooks;
