@@ -9,7 +9,7 @@ use mgov::cli::phone::{PhoneError, Screen};
 use mgov::telcos::WireFormat;
 use mgov_simulators::aggregator::chaos::{self, Plan, Raw, Transport};
 use mgov_simulators::aggregator::{
-    hop_request, new_session_id, parse_reply, Body, Dialogue, Format, HopError,
+    hop_request, new_session_id, parse_reply, Body, Dialogue, HopError,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -159,14 +159,6 @@ impl Transport for Gateway<'_> {
 /// A reply that is not a screen, with what came back.
 fn describe(error: &HopError, raw: &Raw) -> String {
     format!("{error}: {}", chaos::excerpt(&raw.body))
-}
-
-/// The simulator's name for a wire format.
-pub(crate) fn format_of(format: WireFormat) -> Format {
-    match format {
-        WireFormat::AfricasTalking => Format::AfricasTalking,
-        WireFormat::Hubtel => Format::Hubtel,
-    }
 }
 
 fn pick(journeys: &[Journey], total_weight: u32, rng: &mut impl Rng) -> usize {
