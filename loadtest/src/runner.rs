@@ -111,9 +111,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn wire(&self, format: WireFormat) -> &aggregator::Settings {
-        match format {
-            WireFormat::AfricasTalking => &self.wire_africastalking,
-            WireFormat::Hubtel => &self.wire_hubtel,
+        match aggregator::Format::from(format) {
+            aggregator::Format::AfricasTalking => &self.wire_africastalking,
+            aggregator::Format::Hubtel => &self.wire_hubtel,
         }
     }
 }

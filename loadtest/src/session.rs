@@ -9,7 +9,7 @@ use mgov::cli::phone::{PhoneError, Screen};
 use mgov::telcos::WireFormat;
 use mgov_simulators::aggregator::chaos::{self, Plan, Raw, Transport};
 use mgov_simulators::aggregator::{
-    hop_request, new_session_id, parse_reply, Body, Dialogue, HopError,
+    hop_request, new_session_id, parse_reply, Body, Dialogue, Format, HopError,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -47,9 +47,9 @@ pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
         StdRng::seed_from_u64(shared.chaos_seed ^ number.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let journey = &shared.journeys[journey_index];
     let c = &shared.config;
-    let (telco, credentials) = match format {
-        WireFormat::AfricasTalking => (&c.telco_africastalking, c.credentials.as_ref()),
-        WireFormat::Hubtel => (
+    let (telco, credentials) = match Format::from(format) {
+        Format::AfricasTalking => (&c.telco_africastalking, c.credentials.as_ref()),
+        Format::Hubtel => (
             &c.telco_hubtel,
             c.credentials_hubtel.as_ref().or(c.credentials.as_ref()),
         ),
