@@ -3,12 +3,15 @@
 //!
 //! # Layout
 //! - [`config`]: settings from built-in defaults, `mgov.toml` and `MGOV_*` variables.
-//! - [`app`]: builds the shared state (stores, menus, clients) and serves HTTP.
+//! - [`app`]: assembles the gateway's state (what every capability shares, and each one's
+//!   own) and serves HTTP.
 //! - [`http`]: router assembly and operator endpoints (`/healthz`, `/readyz`, `/metrics`).
 //! - [`telcos`]: telco records, callback authentication, one adapter per wire format.
-//! - [`ussd`]: the hop handler: repeats and late hops, back-office calls exactly once, ends.
+//! - [`ussd`]: the hop handler: repeats and late hops, back-office calls exactly once, ends;
+//!   the dialogues' lifecycle (leases, rate limits, records, the reaper).
 //! - [`sessions`]: live dialogue state, hop leases and tombstones, in Redis or in-process.
-//! - [`menus`]: menu files: parsing, checking, templates and screen rendering.
+//! - [`menus`]: menu files: parsing, checking, templates and screen rendering; the registry
+//!   of versions a node serves.
 //! - [`backoffice`]: signed calls to agencies' back offices, the transaction log with its
 //!   pending intents, and the reconciler that finishes them.
 //! - [`agencies`]: agency records and their back-office settings.

@@ -6,7 +6,7 @@
 use crate::journey::Journey;
 use crate::numbers::Msisdns;
 use crate::progress::{Live, Progress};
-use crate::session::{format_of, play};
+use crate::session::play;
 use crate::stats::{SessionReport, Stats};
 use mgov::telcos::WireFormat;
 use mgov_simulators::aggregator::{self, Chaos};
@@ -111,9 +111,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn wire(&self, format: WireFormat) -> &aggregator::Settings {
-        match format {
-            WireFormat::AfricasTalking => &self.wire_africastalking,
-            WireFormat::Hubtel => &self.wire_hubtel,
+        match aggregator::Format::from(format) {
+            aggregator::Format::AfricasTalking => &self.wire_africastalking,
+            aggregator::Format::Hubtel => &self.wire_hubtel,
         }
     }
 }
@@ -121,7 +121,7 @@ impl Shared {
 /// The codec settings of handsets speaking `format` (the callback URL is the runner's).
 fn wire_settings(format: WireFormat, root_code: &str) -> aggregator::Settings {
     aggregator::Settings {
-        format: format_of(format),
+        format: format.into(),
         root_code: root_code.to_string(),
         ..aggregator::Settings::default()
     }

@@ -47,9 +47,9 @@ pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
         StdRng::seed_from_u64(shared.chaos_seed ^ number.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let journey = &shared.journeys[journey_index];
     let c = &shared.config;
-    let (telco, credentials) = match format {
-        WireFormat::AfricasTalking => (&c.telco_africastalking, c.credentials.as_ref()),
-        WireFormat::Hubtel => (
+    let (telco, credentials) = match Format::from(format) {
+        Format::AfricasTalking => (&c.telco_africastalking, c.credentials.as_ref()),
+        Format::Hubtel => (
             &c.telco_hubtel,
             c.credentials_hubtel.as_ref().or(c.credentials.as_ref()),
         ),
@@ -159,14 +159,6 @@ impl Transport for Gateway<'_> {
 /// A reply that is not a screen, with what came back.
 fn describe(error: &HopError, raw: &Raw) -> String {
     format!("{error}: {}", chaos::excerpt(&raw.body))
-}
-
-/// The simulator's name for a wire format.
-pub(crate) fn format_of(format: WireFormat) -> Format {
-    match format {
-        WireFormat::AfricasTalking => Format::AfricasTalking,
-        WireFormat::Hubtel => Format::Hubtel,
-    }
 }
 
 fn pick(journeys: &[Journey], total_weight: u32, rng: &mut impl Rng) -> usize {

@@ -33,7 +33,8 @@
 //! - `aggregator::http`: the handset API (`dial`, `press`, `hangup`, `/stats`, `/healthz`).
 //! - `aggregator::platform`: per-handset dialogues, hops with latency, drops and timeouts,
 //!   end notices, the idle cut-off.
-//! - `aggregator::wire`: each format's hop and end-notice requests and reply parsing.
+//! - `aggregator::wire`: which of a dialogue's facts fill each format's hop and end notice
+//!   (the formats themselves are the `mgov-wire` crate's), posting them, reading the replies.
 //! - `aggregator::dialogue`: one dialogue's state; dial strings split against the root code.
 //! - [`aggregator::chaos`]: misbehaving hops (planned, played over any transport, checked
 //!   against the gateway's rules, counted), shared with the load generator `mgov-load`.

@@ -164,14 +164,14 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 Err(e) => tracing::error!(error = %e, "menus not reloaded; the running ones stay"),
             },
             _ = reap.tick() => {
-                let reaped = gateway.reap_expired().await;
+                let reaped = gateway.dialogues.reap_expired().await;
                 if reaped > 0 {
                     tracing::info!(reaped, "idle dialogues recorded as abandoned");
                 }
                 // Histogram samples pile up in the recorder until drained; a gateway nobody
                 // scrapes must not grow for ever.
                 gateway.metrics.run_upkeep();
-                if let Ok(active) = gateway.sessions.count().await {
+                if let Ok(active) = gateway.dialogues.sessions.count().await {
                     metrics::gauge!(names::SESSIONS_ACTIVE).set(active as f64);
                 }
                 let now = crate::sessions::now_ms();

@@ -60,7 +60,7 @@ impl Gateway {
         let fresh = load_menus(&self.config, &agencies.values().map(|a| &**a).collect())?;
         publish_menus(&self.db, &fresh).await?;
         let services = fresh.services_by_position().len();
-        self.install_menus(fresh);
+        self.menus.install(fresh);
         Ok(services)
     }
 }

@@ -1,8 +1,9 @@
 //! A phone that speaks to a gateway exactly as an aggregator does: Africa's Talking form
-//! posts with cumulative text, or Hubtel-style JSON with the latest input. Used by
-//! `mgov dial`, the integration tests and the load generator.
+//! posts with cumulative text, or Hubtel-style JSON with the latest input, written and read
+//! by `mgov_wire`. Used by `mgov dial`, the integration tests and the load generator.
 
 use crate::telcos::WireFormat;
+use mgov_wire::{africastalking, hubtel, Body};
 
 /// Why a hop got no screen.
 #[derive(Debug, thiserror::Error)]
@@ -103,41 +104,17 @@ impl Phone {
         &self.session_id
     }
 
-    /// Sends the hop that carries the first `typed` inputs; Hubtel numbers it `typed + 1`.
+    /// Sends the hop that carries the first `typed` inputs.
     async fn send(&self, typed: usize) -> Result<Screen, PhoneError> {
-        let input = typed.checked_sub(1).map(|last| self.typed[last].as_str());
         let s = &self.settings;
         let url = format!("{}/ussd/{}", s.url.trim_end_matches('/'), s.telco);
         let mut request = self.http.post(&url);
         if let Some((user, secret)) = &s.credentials {
             request = request.basic_auth(user, Some(secret));
         }
-        let request = match s.format {
-            WireFormat::Hubtel => {
-                let (kind, message) = match input {
-                    None => ("Initiation", self.dialled.as_str()),
-                    Some(i) => ("Response", i),
-                };
-                request.json(&serde_json::json!({
-                    "Type": kind, "Mobile": s.msisdn, "SessionId": self.session_id,
-                    "ServiceCode": self.dialled, "Message": message, "Operator": "vodacom",
-                    "Sequence": typed + 1, "ClientState": "",
-                }))
-            }
-            WireFormat::AfricasTalking | WireFormat::Kannel => {
-                let (service_code, text) =
-                    africastalking_text(&self.dialled, &s.root_code, &self.typed[..typed]);
-                request.form(&[
-                    ("sessionId", self.session_id.as_str()),
-                    ("serviceCode", service_code.as_str()),
-                    (
-                        "phoneNumber",
-                        &format!("+{}", s.msisdn.trim_start_matches('+')),
-                    ),
-                    ("networkCode", "63902"),
-                    ("text", text.as_str()),
-                ])
-            }
+        let request = match self.hop(typed) {
+            Body::Form(fields) => request.form(&fields),
+            Body::Json(value) => request.json(&value),
         };
         let response = request
             .send()
@@ -159,100 +136,130 @@ impl Phone {
         }
         parse_reply(s.format, &body)
     }
-}
 
-fn parse_reply(format: WireFormat, body: &str) -> Result<Screen, PhoneError> {
-    match format {
-        WireFormat::Hubtel => {
-            let v: serde_json::Value = serde_json::from_str(body)
-                .map_err(|e| PhoneError::BadReply(format!("not JSON: {e}")))?;
-            let text = v["Message"].as_str().unwrap_or_default().to_string();
-            Ok(Screen {
-                text,
-                ends: v["Type"] == "Release",
-            })
-        }
-        WireFormat::AfricasTalking | WireFormat::Kannel => {
-            if let Some(text) = body.strip_prefix("CON ") {
-                Ok(Screen {
-                    text: text.to_string(),
-                    ends: false,
-                })
-            } else if let Some(text) = body.strip_prefix("END ") {
-                Ok(Screen {
-                    text: text.to_string(),
-                    ends: true,
-                })
-            } else {
-                Err(PhoneError::BadReply(format!(
-                    "neither CON nor END: {body:?}"
-                )))
+    /// The hop carrying the first `typed` inputs, as this phone's telco sends it: Africa's
+    /// Talking on network `63902`; Hubtel from `vodacom`, with the dial string as its
+    /// `ServiceCode`, numbering the hop `typed + 1` and echoing no `ClientState`.
+    fn hop(&self, typed: usize) -> Body {
+        let s = &self.settings;
+        match s.format.into() {
+            mgov_wire::Format::Hubtel => {
+                let session = hubtel::Session {
+                    session_id: &self.session_id,
+                    mobile: &s.msisdn,
+                    service_code: &self.dialled,
+                    operator: "vodacom",
+                    client_state: "",
+                };
+                let latest = typed.checked_sub(1).map(|last| self.typed[last].as_str());
+                hubtel::hop(&session, &self.dialled, latest, typed as u64 + 1)
+            }
+            mgov_wire::Format::AfricasTalking => {
+                let (service_code, extension) =
+                    africastalking::split_dial(&self.dialled, &s.root_code);
+                let session = africastalking::Session {
+                    session_id: &self.session_id,
+                    service_code: &service_code,
+                    msisdn: &s.msisdn,
+                    network_code: "63902",
+                };
+                let text = africastalking::text(&extension, &self.typed[..typed]);
+                africastalking::hop(&session, &text)
             }
         }
     }
 }
 
-/// Africa's Talking sends the registered code and everything typed, joined by `*`,
-/// including the extension of a longer dial string.
-fn africastalking_text(dialled: &str, root: &str, typed: &[String]) -> (String, String) {
-    let root_stem = root.trim_end_matches('#');
-    let mut parts: Vec<String> = Vec::new();
-    let service_code = match dialled.trim_end_matches('#').strip_prefix(root_stem) {
-        Some(rest) if rest.starts_with('*') => {
-            parts.extend(rest[1..].split('*').map(str::to_string));
-            root.to_string()
+/// The USSD wire format spoken to a telco of `format`. Kannel carries no USSD: a phone pointed
+/// at a Kannel telco speaks Africa's Talking, which the gateway refuses.
+impl From<WireFormat> for mgov_wire::Format {
+    fn from(format: WireFormat) -> Self {
+        match format {
+            WireFormat::AfricasTalking | WireFormat::Kannel => mgov_wire::Format::AfricasTalking,
+            WireFormat::Hubtel => mgov_wire::Format::Hubtel,
         }
-        _ => dialled.to_string(),
-    };
-    parts.extend(typed.iter().cloned());
-    (service_code, parts.join("*"))
+    }
+}
+
+fn parse_reply(format: WireFormat, body: &str) -> Result<Screen, PhoneError> {
+    let screen = mgov_wire::read_reply(format.into(), body)
+        .map_err(|e| PhoneError::BadReply(format!("{e}: {body:?}")))?;
+    Ok(Screen {
+        text: screen.text,
+        ends: screen.ends,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A phone of `format` that dialled `dialled` and typed `typed`, as its hops go out.
+    fn phone(format: WireFormat, dialled: &str, typed: &[&str]) -> Phone {
+        let settings = PhoneSettings {
+            url: "http://127.0.0.1:8080".into(),
+            telco: format.as_str().into(),
+            format,
+            msisdn: "255754000001".into(),
+            root_code: "*152*00#".into(),
+            credentials: None,
+        };
+        let mut phone = Phone::new(settings, reqwest::Client::new());
+        phone.session_id = "ph-1".into();
+        phone.dialled = dialled.into();
+        phone.typed = typed.iter().map(|t| t.to_string()).collect();
+        phone
+    }
+
     #[test]
-    fn shortcuts_become_the_root_code_plus_inputs() {
-        let typed = vec!["12345678".to_string()];
-        assert_eq!(
-            africastalking_text("*152*00#", "*152*00#", &[]),
-            ("*152*00#".into(), "".into())
-        );
-        assert_eq!(
-            africastalking_text("*152*00*1*1#", "*152*00#", &typed),
-            ("*152*00#".into(), "1*1*12345678".into())
-        );
-        assert_eq!(
-            africastalking_text("*150*01#", "*152*00#", &[]),
-            ("*150*01#".into(), "".into())
-        );
+    fn hops_on_the_wire() {
+        let (at, hub) = (WireFormat::AfricasTalking, WireFormat::Hubtel);
+        let form = |code: &str, text: &str| {
+            format!("sessionId=ph-1&serviceCode={code}&phoneNumber=%2B255754000001&networkCode=63902&text={text}")
+        };
+        let json = |kind: &str, code: &str, message: &str, sequence: u32| {
+            format!(
+                r#"{{"ClientState":"","Message":"{message}","Mobile":"255754000001","Operator":"vodacom","Sequence":{sequence},"ServiceCode":"{code}","SessionId":"ph-1","Type":"{kind}"}}"#
+            )
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (phone(at, "*152*00#", &[]), 0, form("*152*00%23", "")),
+            (phone(at, "*152*00#", &["1", "1", "12345678"]), 3, form("*152*00%23", "1*1*12345678")),
+            // An older hop carries only the inputs typed by then.
+            (phone(at, "*152*00#", &["1", "1", "12345678"]), 1, form("*152*00%23", "1")),
+            (phone(at, "*152*00*1*1#", &["12345678"]), 1, form("*152*00%23", "1*1*12345678")),
+            (phone(at, "*150*01#", &[]), 0, form("*150*01%23", "")),
+            (phone(hub, "*152*00#", &[]), 0, json("Initiation", "*152*00#", "*152*00#", 1)),
+            (phone(hub, "*152*00*1*1#", &["12345678"]), 0, json("Initiation", "*152*00*1*1#", "*152*00*1*1#", 1)),
+            (phone(hub, "*152*00*1*1#", &["12345678"]), 1, json("Response", "*152*00*1*1#", "12345678", 2)),
+            (phone(hub, "*152*00#", &["1", "2"]), 2, json("Response", "*152*00#", "2", 3)),
+        ];
+        for (phone, typed, want) in cases {
+            assert_eq!(phone.hop(typed).encode(), want, "{:?}", phone.typed);
+        }
     }
 
     #[test]
     fn replies_are_read_per_format() {
-        let con = parse_reply(WireFormat::AfricasTalking, "CON Menu\n1. A").unwrap();
-        assert_eq!(
-            con,
-            Screen {
-                text: "Menu\n1. A".into(),
-                ends: false
-            }
-        );
-        assert!(
-            parse_reply(WireFormat::AfricasTalking, "END Bye")
-                .unwrap()
-                .ends
-        );
-        assert!(parse_reply(WireFormat::AfricasTalking, "Bye").is_err());
-        let release =
-            parse_reply(WireFormat::Hubtel, r#"{"Type":"Release","Message":"Bye"}"#).unwrap();
-        assert_eq!(
-            release,
-            Screen {
-                text: "Bye".into(),
-                ends: true
-            }
-        );
+        let (at, hub) = (WireFormat::AfricasTalking, WireFormat::Hubtel);
+        let screen = |text: &str, ends| {
+            Some(Screen {
+                text: text.into(),
+                ends,
+            })
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (at, "CON Menu\n1. A", screen("Menu\n1. A", false)),
+            (at, "END Bye", screen("Bye", true)),
+            (at, "Bye", None),
+            (hub, r#"{"Type":"Release","Message":"Bye"}"#, screen("Bye", true)),
+            (hub, r#"{"Type":"Response","Message":"Menu"}"#, screen("Menu", false)),
+            (hub, "END Bye", None),
+        ];
+        for (format, body, want) in cases {
+            assert_eq!(parse_reply(format, body).ok(), want, "{body}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! What operators and orchestrators poll: liveness, readiness and Prometheus metrics.
 
 use crate::app::AppState;
+use crate::ussd::Dialogues;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -15,9 +16,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Ready when both shared parts answer; a load balancer stops sending hops otherwise.
-async fn readyz(State(gw): State<AppState>) -> impl IntoResponse {
+async fn readyz(
+    State(gw): State<AppState>,
+    State(dialogues): State<Dialogues>,
+) -> impl IntoResponse {
     // Causes go to the log; the answer only says which part is down.
-    let sessions = gw
+    let sessions = dialogues
         .sessions
         .ping()
         .await

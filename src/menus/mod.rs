@@ -49,6 +49,8 @@
 //! - `walk`, `screens`, `render`, `phrases`: the [`Walker`], what each location
 //!   shows, pagination, the engine's own texts.
 //! - [`store`]: published menu versions in the durable store.
+//! - `registry`: the [`MenuRegistry`], the menus a node serves: reloads, and versions
+//!   another node published.
 
 mod check;
 mod compile;
@@ -61,6 +63,7 @@ mod model;
 mod phrases;
 mod raw;
 mod registered;
+mod registry;
 mod render;
 mod screens;
 mod set;
@@ -74,6 +77,7 @@ pub use load::MenuCheck;
 pub(crate) use load::{file_name_error, version_of};
 pub use model::Menu;
 pub use registered::RegisteredAgencies;
+pub use registry::MenuRegistry;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};
 

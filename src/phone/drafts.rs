@@ -130,7 +130,7 @@ pub(super) async fn preview_of(
 }
 
 async fn find(gw: &AppState, service: &ServiceId, version: &str) -> Result<Arc<Menu>, Refusal> {
-    if let Some(menu) = gw.menus().get(service, version) {
+    if let Some(menu) = gw.menus.current().get(service, version) {
         return Ok(menu.clone());
     }
     let limit = gw.config.min_screen_limit;
@@ -165,7 +165,7 @@ async fn find(gw: &AppState, service: &ServiceId, version: &str) -> Result<Arc<M
 /// would be: a root-menu position another service holds, or an action its agency does not
 /// offer.
 pub(super) fn preview_menus(gw: &AppState, menu: &Arc<Menu>) -> Result<MenuSet, Refusal> {
-    let mut menus = MenuSet::clone(&gw.menus());
+    let mut menus = MenuSet::clone(&gw.menus.current());
     menus.insert(menu.clone()).map_err(|e| problems(vec![e]))?;
     let registered: crate::menus::RegisteredAgencies = gw
         .agencies

@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{ServiceId, TelcoId};
 use crate::telcos::{Telco, WireFormat, DEFAULT_MAX_HOPS_PER_SECOND};
+use crate::ussd::Dialogues;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
@@ -28,6 +29,7 @@ const PREVIEW_SCREEN_LIMIT: usize = 182;
 
 pub(super) async fn callback(
     State(gw): State<AppState>,
+    State(dialogues): State<Dialogues>,
     Extension(drafts): Extension<Arc<Drafts>>,
     Path((format, service, version)): Path<(String, String, String)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -56,7 +58,8 @@ pub(super) async fn callback(
         max_hops_per_second: DEFAULT_MAX_HOPS_PER_SECOND,
         sms: None,
     });
-    crate::ussd::answer_callback(&gw, &telco, &headers, &body, started, Some(Arc::new(menus)))
+    let preview = Some(Arc::new(menus));
+    crate::ussd::answer_callback(&gw, &dialogues, &telco, &headers, &body, started, preview)
         .await
         .map_err(IntoResponse::into_response)
 }

@@ -7,7 +7,7 @@ use super::drafts::{preview_menus, Refusal};
 use super::local_only;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::menus::{version_of, Menu};
+use crate::menus::{version_of, Menu, MenuRegistry};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -55,12 +55,13 @@ struct VersionEntry {
 
 pub(super) async fn list(
     State(gw): State<AppState>,
+    State(menus): State<MenuRegistry>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Json<Listing>, ApiError> {
     local_only(&gw, peer, &headers)?;
     let mut services = Versions::new();
-    let menus = gw.menus();
+    let menus = menus.current();
     for menu in menus.loaded() {
         let current = menus
             .current(menu.id())

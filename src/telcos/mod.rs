@@ -5,6 +5,8 @@ pub mod africastalking;
 pub mod auth;
 pub mod hubtel;
 pub mod kannel;
+#[cfg(test)]
+mod round_trip;
 mod sms;
 pub mod store;
 

@@ -9,6 +9,7 @@
 //! crash, or a call that times out without an answer, leaves the row pending for the
 //! reconciler, which asks again with the same id until the agency says what it did.
 
+use super::Dialogues;
 use crate::app::AppState;
 use crate::backoffice::client::{ActionCall, CallOutcome, CallReport};
 use crate::backoffice::store::TransactionRecord;
@@ -30,8 +31,10 @@ pub struct NotCalled;
 pub const RECONCILE_MARGIN: Duration = Duration::from_secs(30);
 
 /// Runs the `call`-th action of the session's current step.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     gw: &AppState,
+    dialogues: &Dialogues,
     session: &Session,
     agency_id: &AgencyId,
     action: &str,
@@ -70,7 +73,7 @@ pub async fn run(
     };
     let intent = TransactionRecord::intent(&call, service, Some(session.key.clone()), reconcile_at);
     let committed = gw.journal().submit(Record::Intent(intent.clone()));
-    match tokio::time::timeout_at(gw.record_deadline(hop_deadline), committed).await {
+    match tokio::time::timeout_at(dialogues.record_deadline(hop_deadline), committed).await {
         Ok(Ok(())) => {}
         failed => {
             let reason = match failed {
@@ -101,8 +104,8 @@ pub async fn run(
                 CallOutcome::Rejected(_) => ActionOutcome::Rejected,
                 CallOutcome::Failed { .. } => ActionOutcome::Failed,
             };
-            let wait_until = gw.record_deadline(hop_deadline);
-            record(gw, &call, &intent, &report, false, wait_until).await;
+            let wait_until = dialogues.record_deadline(hop_deadline);
+            record(dialogues, &call, &intent, &report, false, wait_until).await;
             Ok(outcome)
         }
         Ok(Err(panicked)) => {
@@ -115,11 +118,11 @@ pub async fn run(
                 action,
                 "back-office call outlived the hop; finishing it in the background"
             );
-            let gw_later = gw.clone();
+            let (later, record_wait) = (dialogues.clone(), gw.config.record_wait());
             gw.tasks.spawn(async move {
                 if let Ok((call, report)) = running.await {
-                    let wait_until = Instant::now() + gw_later.config.record_wait();
-                    record(&gw_later, &call, &intent, &report, true, wait_until).await;
+                    let wait_until = Instant::now() + record_wait;
+                    record(&later, &call, &intent, &report, true, wait_until).await;
                 }
             });
             Ok(ActionOutcome::Failed)
@@ -134,7 +137,7 @@ const IN_DOUBT_PAUSE: Duration = Duration::from_secs(30);
 /// timed out is in doubt (the agency may have done it): its row stays pending, and the
 /// reconciler asks again with the same id until the agency says what it did.
 async fn record(
-    gw: &AppState,
+    dialogues: &Dialogues,
     call: &ActionCall,
     intent: &TransactionRecord,
     report: &CallReport,
@@ -179,6 +182,7 @@ async fn record(
     metrics::histogram!(names::BACKOFFICE_SECONDS, "agency" => agency, "action" => call.action.clone())
         .record(report.latency.as_secs_f64());
     let what = call.transaction.to_string();
-    gw.record(Record::Transaction(answered), &what, wait_until)
+    dialogues
+        .record(Record::Transaction(answered), &what, wait_until)
         .await;
 }

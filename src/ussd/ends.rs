@@ -2,16 +2,16 @@
 //! final report). It takes the dialogue's lease like a hop, so a hop in flight finishes
 //! first, and it must name the dialogue's own number when it names one.
 
-use super::hop::{claim, conflict, release};
+use super::hop::conflict;
 use super::request::SessionEndSignal;
 use super::store::EndReason;
-use crate::app::Gateway;
+use super::Dialogues;
 use crate::msisdn::Msisdn;
 use crate::sessions::{now_ms, Found, Tombstone};
 use tokio::time::Instant;
 
 pub async fn end_by_telco(
-    gw: &Gateway,
+    dialogues: &Dialogues,
     key: &str,
     msisdn: Option<&Msisdn>,
     signal: SessionEndSignal,
@@ -23,8 +23,8 @@ pub async fn end_by_telco(
         // The gateway already recorded dialogues it ended itself.
         SessionEndSignal::Completed => EndReason::Completed,
     };
-    let deadline = Instant::now() + gw.hop_budget();
-    let (lease, found) = match claim(gw, key, msisdn, deadline).await {
+    let deadline = Instant::now() + dialogues.hop_budget();
+    let (lease, found) = match dialogues.claim(key, msisdn, deadline).await {
         Ok(Some(claimed)) => claimed,
         Ok(None) => {
             return tracing::warn!(
@@ -34,16 +34,22 @@ pub async fn end_by_telco(
         Err(e) => return tracing::warn!(error = %e, "could not end a dialogue the telco ended"),
     };
     let Found::Live(session) = found else {
-        return release(gw, lease).await;
+        return dialogues.release(lease).await;
     };
     if msisdn.is_some_and(|m| *m != session.msisdn) {
-        release(gw, lease).await;
+        dialogues.release(lease).await;
         return conflict("end_notice");
     }
     let tombstone = Tombstone::of(&session, false);
-    if let Err(e) = gw.sessions.end_hop(lease, &tombstone, now_ms()).await {
+    if let Err(e) = dialogues
+        .sessions
+        .end_hop(lease, &tombstone, now_ms())
+        .await
+    {
         return tracing::warn!(error = %e, "could not end a dialogue the telco ended");
     }
-    gw.record_session_end(&session, reason, gw.record_deadline(deadline))
+    let wait_until = dialogues.record_deadline(deadline);
+    dialogues
+        .record_session_end(&session, reason, wait_until)
         .await;
 }

@@ -1,8 +1,13 @@
-//! USSD: the callback endpoint `POST /ussd/{telco}`, the hop logic, and session records.
+//! USSD: the callback endpoint `POST /ussd/{telco}`, the hop logic, the dialogues' lifecycle,
+//! and session records.
 //!
+//! - `lifecycle`: [`Dialogues`], the capability's state: the session store and its hop
+//!   leases, rate limits, the menus a dialogue walks, records and the reaper.
+//! - `limits`: each telco's hops per second and each number's hops per minute.
 //! - `request`: the adapter-neutral types every wire format is parsed into.
 //! - `input`: turning cumulative or latest input and dial strings into new inputs.
-//! - `hop`: one hop from loading the session to the reply.
+//! - `hop`: one hop from claiming the dialogue to the reply: repeats, late hops, new dialogues.
+//! - `walk`: the hop's new inputs through the menus, within its budget, then save or end.
 //! - `action`: one back-office call per step, exactly once: derived request id, durable
 //!   intent, finished in the background if it outlives its hop.
 //! - `ends`: the telco's notices that a dialogue is over.
@@ -13,9 +18,12 @@ mod action;
 mod ends;
 pub mod hop;
 pub mod input;
+mod lifecycle;
+mod limits;
 pub mod notices;
 pub mod request;
 pub mod store;
+mod walk;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -37,12 +45,15 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
+pub use lifecycle::Dialogues;
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/ussd/{telco}", post(callback))
 }
 
 async fn callback(
     State(gw): State<AppState>,
+    State(dialogues): State<Dialogues>,
     Path(telco_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -78,7 +89,7 @@ async fn callback(
             ApiError::bad_request(rejection.body_text())
         }
     })?;
-    answer_callback(&gw, &telco, &headers, &body, started, None).await
+    answer_callback(&gw, &dialogues, &telco, &headers, &body, started, None).await
 }
 
 fn refuse(reason: &'static str) {
@@ -90,6 +101,7 @@ fn refuse(reason: &'static str) {
 /// gateway's menus.
 pub(crate) async fn answer_callback(
     gw: &AppState,
+    dialogues: &Dialogues,
     telco: &Arc<Telco>,
     headers: &HeaderMap,
     body: &[u8],
@@ -111,7 +123,7 @@ pub(crate) async fn answer_callback(
         } => {
             let key = session_key(&telco.id, &session_id);
             // Run to the end even if the telco hangs up: the notice holds the dialogue's lease.
-            let ending = gw.clone();
+            let ending = dialogues.clone();
             let ended = gw.tasks.spawn(async move {
                 ends::end_by_telco(&ending, &key, msisdn.as_ref(), signal).await
             });
@@ -123,13 +135,13 @@ pub(crate) async fn answer_callback(
             // A hop runs to its end even when the telco closes the connection (it retries a
             // slow hop that way): the dialogue's lease is released and its screen remembered,
             // so the retry gets that screen instead of waiting on a lease nobody gives back.
-            let (hop_gw, hop_telco) = (gw.clone(), telco.clone());
+            let (hop_gw, hop_dialogues, hop_telco) = (gw.clone(), dialogues.clone(), telco.clone());
             let hop = gw.tasks.spawn(
                 async move {
-                    if let Some(reply) = hop_gw.rate_limited(&hop_telco, &request.msisdn) {
+                    if let Some(reply) = hop_dialogues.rate_limited(&hop_telco, &request.msisdn) {
                         return (reply, hop::HopOutcome::Unavailable);
                     }
-                    hop::answer(&hop_gw, &hop_telco, request, preview).await
+                    hop::answer(&hop_gw, &hop_dialogues, &hop_telco, request, preview).await
                 }
                 .instrument(span),
             );

@@ -7,6 +7,9 @@
 //!   ended; copies at once wait for each other);
 //! - anything else: a forgetful gateway that answers every request afresh, each final hop
 //!   with a new control number.
+//!
+//! Hops are read and answered with the gateway's own adapters, so the fake speaks each wire
+//! format exactly as the gateway does.
 #![allow(dead_code)] // each test binary uses its own part
 
 use axum::body::Bytes;
@@ -15,6 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use mgov::telcos::WireFormat;
+use mgov::ussd::request::{UssdCallback, UssdInput, UssdReply};
 use mgov_loadtest::journey::Journey;
 use mgov_loadtest::runner::{Config, Formats, Load, Stop};
 use mgov_simulators::aggregator::Chaos;
@@ -68,16 +72,17 @@ fn screen(fake: &Fake, inputs: &[&str]) -> (String, bool) {
 /// A hop as the fake reads it: its session, its position, and the inputs it carries.
 struct Hop {
     session: String,
+    /// Africa's Talking: the cumulative text; Hubtel: the Sequence, as text.
     position: String,
-    /// Africa's Talking: whether `position` is a strict prefix of `other` (an older text);
-    /// Hubtel: whether it is a lower Sequence.
-    hubtel: bool,
+    format: WireFormat,
     inputs: Vec<String>,
 }
 
 impl Hop {
+    /// Africa's Talking: whether `position` is a strict prefix of `other` (an older text);
+    /// Hubtel: whether it is a lower Sequence.
     fn is_older_than(&self, other: &str) -> bool {
-        if self.hubtel {
+        if self.format == WireFormat::Hubtel {
             let number = |s: &str| s.parse::<u64>().unwrap_or(0);
             number(&self.position) < number(other)
         } else {
@@ -86,35 +91,32 @@ impl Hop {
     }
 }
 
-fn read_hop(json: bool, body: &Bytes) -> Hop {
-    if json {
+/// Reads a hop with the gateway's own adapter for its format.
+fn read_hop(format: WireFormat, headers: &HeaderMap, body: &Bytes) -> Hop {
+    let Ok(UssdCallback::Hop(request)) = format.parse_ussd(headers, body, "255") else {
+        panic!("the load generator sends hops only, each one well formed");
+    };
+    let (position, inputs) = match (request.input, request.sequence) {
         // Hubtel sends only the latest input; Sequence says how many came before.
-        let v: serde_json::Value = serde_json::from_slice(body).unwrap();
-        let sequence = v["Sequence"].as_u64().unwrap() as usize;
-        let inputs = ["1", "1", "12345678", "1", "1"][..sequence - 1]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        Hop {
-            session: v["SessionId"].as_str().unwrap().to_string(),
-            position: sequence.to_string(),
-            hubtel: true,
-            inputs,
+        (UssdInput::Dial | UssdInput::Latest(_), Some(sequence)) => {
+            let inputs = ["1", "1", "12345678", "1", "1"][..sequence as usize - 1]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            (sequence.to_string(), inputs)
         }
-    } else {
-        let form: HashMap<String, String> = serde_urlencoded::from_bytes(body).unwrap();
-        let text = form.get("text").cloned().unwrap_or_default();
-        let inputs = if text.is_empty() {
-            vec![]
-        } else {
-            text.split('*').map(str::to_string).collect()
-        };
-        Hop {
-            session: form["sessionId"].clone(),
-            position: text,
-            hubtel: false,
-            inputs,
+        (UssdInput::Cumulative(text), _) => {
+            let inputs = text.split('*').map(str::to_string).collect();
+            (text, inputs)
         }
+        (UssdInput::Dial, None) => (String::new(), Vec::new()),
+        (UssdInput::Latest(_), None) => panic!("a latest input always comes with a Sequence"),
+    };
+    Hop {
+        session: request.session_id,
+        position,
+        format,
+        inputs,
     }
 }
 
@@ -133,13 +135,13 @@ async fn hop(
         "garbage" => return "HELLO".into_response(),
         _ => {}
     }
-    let counter = if json {
-        &fake.hubtel_hops
+    let (format, counter) = if json {
+        (WireFormat::Hubtel, &fake.hubtel_hops)
     } else {
-        &fake.africastalking_hops
+        (WireFormat::AfricasTalking, &fake.africastalking_hops)
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    let hop = read_hop(json, &body);
+    let hop = read_hop(format, &headers, &body);
     let (mut text, ends) = if telco == "exactly-once" {
         keep_the_rules(&fake, hop).await
     } else {
@@ -149,13 +151,12 @@ async fn hop(
     if telco == "wrong" {
         text = "Something else entirely".into();
     }
-    if json {
-        let kind = if ends { "Release" } else { "Response" };
-        axum::Json(serde_json::json!({ "Type": kind, "Message": text, "ClientState": "" }))
-            .into_response()
+    let reply = if ends {
+        UssdReply::End(text)
     } else {
-        format!("{} {text}", if ends { "END" } else { "CON" }).into_response()
-    }
+        UssdReply::Continue(text)
+    };
+    format.render_ussd(&reply)
 }
 
 async fn keep_the_rules(fake: &Fake, hop: Hop) -> (String, bool) {

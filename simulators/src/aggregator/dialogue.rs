@@ -3,6 +3,8 @@
 //! hops went to the gateway. Enough to build any request of either wire format, including an
 //! older one for a chaotic replay.
 
+use mgov_wire::africastalking::{split_dial, text};
+
 use super::wire::Screen;
 use super::Format;
 
@@ -55,13 +57,7 @@ impl Dialogue {
 
     /// Africa's Talking's `text`: the dial extension and every input since, joined by `*`.
     pub(crate) fn cumulative_text(&self) -> String {
-        let parts: Vec<&str> = self
-            .extension
-            .iter()
-            .chain(&self.typed)
-            .map(String::as_str)
-            .collect();
-        parts.join("*")
+        text(&self.extension, &self.typed)
     }
 
     /// The input of the next hop: `None` for the dial itself.
@@ -101,24 +97,6 @@ impl Dialogue {
     }
 }
 
-/// Splits a dial string against the registered code, as Africa's Talking does:
-/// `*152*00*1*1#` with root `*152*00#` is `(*152*00#, [1, 1])`. A code that does not extend
-/// the root (`*150#`, or `*152*001#`) is its own service code with no extension.
-pub(crate) fn split_dial(dialled: &str, root_code: &str) -> (String, Vec<String>) {
-    let stem = root_code.trim_end_matches('#');
-    let extension = dialled
-        .strip_suffix('#')
-        .and_then(|body| body.strip_prefix(stem))
-        .and_then(|rest| rest.strip_prefix('*'));
-    match extension {
-        Some(rest) if !stem.is_empty() => (
-            root_code.to_owned(),
-            rest.split('*').map(str::to_owned).collect(),
-        ),
-        _ => (dialled.to_owned(), Vec::new()),
-    }
-}
-
 /// A dial string a handset can send: `*`, then digits and `*`, then `#`, at most 182 long.
 pub(crate) fn is_dial_string(code: &str) -> bool {
     code.len() >= 3
@@ -143,29 +121,6 @@ mod tests {
     use super::*;
 
     const ROOT: &str = "*152*00#";
-
-    #[test]
-    fn dial_strings_split_against_the_root_code() {
-        let owned = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-        #[rustfmt::skip]
-        let cases = [
-            ("*152*00#", ("*152*00#", owned(&[]))),
-            ("*152*00*1#", ("*152*00#", owned(&["1"]))),
-            ("*152*00*1*1#", ("*152*00#", owned(&["1", "1"]))),
-            ("*152*00*1*12345678#", ("*152*00#", owned(&["1", "12345678"]))),
-            // Not an extension of the root: sent as dialled.
-            ("*152*001#", ("*152*001#", owned(&[]))),
-            ("*150*01#", ("*150*01#", owned(&[]))),
-            ("*152#", ("*152#", owned(&[]))),
-        ];
-        for (dialled, (code, extension)) in cases {
-            assert_eq!(
-                split_dial(dialled, ROOT),
-                (code.to_owned(), extension),
-                "{dialled}"
-            );
-        }
-    }
 
     #[test]
     fn cumulative_text_joins_extension_and_typed_inputs() {

@@ -45,7 +45,6 @@ mod wire;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::str::FromStr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -57,45 +56,11 @@ use tokio::time::{interval, MissedTickBehavior};
 pub use crate::backoffice::Latency;
 pub use chaos::Chaos;
 pub use dialogue::{new_session_id, Dialogue};
+/// The aggregator's wire format towards the gateway.
+pub use mgov_wire::Format;
 pub use wire::{hop as hop_request, parse_reply, post, Body, HopError, Raw, Screen};
 
 use platform::Platform;
-
-/// The aggregator's wire format towards the gateway.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
-    /// Form posts with cumulative `text`, `CON`/`END` replies, a notification with `status`.
-    #[default]
-    AfricasTalking,
-    /// JSON with `Type` `Initiation`/`Response`/`Release`/`Timeout` and the latest input only.
-    Hubtel,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::AfricasTalking => "africastalking",
-            Format::Hubtel => "hubtel",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        [Format::AfricasTalking, Format::Hubtel]
-            .into_iter()
-            .find(|format| format.as_str().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| format!("unknown format {text:?} (expected africastalking or hubtel)"))
-    }
-}
 
 /// How the simulated platform behaves. The default speaks Africa's Talking to a gateway on
 /// `127.0.0.1:8090`, without credentials, latency or losses, with AT's timeouts.
@@ -242,17 +207,6 @@ mod tests {
         let printed = format!("{settings:?}");
         assert!(!printed.contains("s3cr3t"), "{printed}");
         assert!(printed.contains("<redacted>"), "{printed}");
-    }
-
-    #[test]
-    fn formats_parse_from_their_names() {
-        assert_eq!("africastalking".parse(), Ok(Format::AfricasTalking));
-        assert_eq!("Hubtel".parse(), Ok(Format::Hubtel));
-        assert!("truroute"
-            .parse::<Format>()
-            .unwrap_err()
-            .contains("expected"));
-        assert_eq!(Format::Hubtel.to_string(), "hubtel");
     }
 
     #[test]

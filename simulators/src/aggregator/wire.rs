@@ -1,22 +1,15 @@
-//! The two wire formats of `docs/telcos.md` as an aggregator speaks them: the hop it posts
-//! for each handset action, the end-of-session notice, and how it reads the gateway's reply.
-//! Pure functions of the dialogue, so every field is unit-tested.
+//! The platform's requests and replies: a dialogue's next hop and end notice in the
+//! settings' format, posting them, and reading the gateway's answer. What goes on the wire
+//! for each format is `mgov_wire`'s; this module says which of the dialogue's facts fill it.
 
 use std::fmt;
 
-use serde_json::{json, Value};
+use mgov_wire::africastalking::{self, Status};
+use mgov_wire::hubtel::{self, End};
+pub use mgov_wire::{Body, Screen};
 
 use super::dialogue::Dialogue;
 use super::{Format, Settings};
-
-/// A request body for the gateway's callback.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Body {
-    /// `application/x-www-form-urlencoded` (Africa's Talking).
-    Form(Vec<(&'static str, String)>),
-    /// `application/json` (Hubtel).
-    Json(Value),
-}
 
 /// A reply as the gateway sent it: its status and its body, to compare byte for byte.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,13 +54,17 @@ pub(crate) enum EndCause {
     Failure,
 }
 
-/// What each format sends when a dialogue ends: `(cause, Africa's Talking status, Hubtel Type)`;
+/// What each format sends when a dialogue ends: `(cause, Africa's Talking status, Hubtel end)`;
 /// `None` sends nothing. Hubtel has no signal for a dialogue the gateway ended or that failed.
-const END_SIGNALS: &[(EndCause, Option<&str>, Option<&str>)] = &[
-    (EndCause::Gateway, Some("Success"), None),
-    (EndCause::Hangup, Some("Incomplete"), Some("Release")),
-    (EndCause::Idle, Some("Incomplete"), Some("Timeout")),
-    (EndCause::Failure, Some("Failed"), None),
+const END_SIGNALS: &[(EndCause, Option<Status>, Option<End>)] = &[
+    (EndCause::Gateway, Some(Status::Success), None),
+    (
+        EndCause::Hangup,
+        Some(Status::Incomplete),
+        Some(End::Release),
+    ),
+    (EndCause::Idle, Some(Status::Incomplete), Some(End::Timeout)),
+    (EndCause::Failure, Some(Status::Failed), None),
 ];
 
 /// The facts of an ending that the dialogue does not hold.
@@ -78,15 +75,6 @@ pub(crate) struct Ending<'a> {
     pub(crate) duration_ms: u128,
     /// Africa's Talking's `date`, `YYYY-MM-DD hh:mm:ss`.
     pub(crate) date: String,
-}
-
-/// A screen the gateway sent back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Screen {
-    pub text: String,
-    pub ends: bool,
-    /// Hubtel's `ClientState`, to echo on the next request.
-    pub client_state: String,
 }
 
 /// Why a hop produced no screen. The handset sees the session end in every case.
@@ -143,20 +131,16 @@ impl std::error::Error for HopError {}
 /// ([`Dialogue::answered`]).
 pub fn hop(settings: &Settings, dialogue: &Dialogue) -> Body {
     match settings.format {
-        Format::AfricasTalking => Body::Form(vec![
-            ("sessionId", dialogue.session_id.clone()),
-            ("serviceCode", dialogue.service_code.clone()),
-            ("phoneNumber", format!("+{}", dialogue.msisdn)),
-            ("networkCode", settings.network_code.clone()),
-            ("text", dialogue.cumulative_text()),
-        ]),
-        Format::Hubtel => {
-            let (kind, message) = match dialogue.latest() {
-                None => ("Initiation", dialogue.dialled.as_str()),
-                Some(input) => ("Response", input),
-            };
-            hubtel(settings, dialogue, kind, message)
-        }
+        Format::AfricasTalking => africastalking::hop(
+            &africastalking_session(settings, dialogue),
+            &dialogue.cumulative_text(),
+        ),
+        Format::Hubtel => hubtel::hop(
+            &hubtel_session(settings, dialogue),
+            &dialogue.dialled,
+            dialogue.latest(),
+            hubtel_sequence(dialogue),
+        ),
     }
 }
 
@@ -166,40 +150,61 @@ pub(crate) fn end_notice(
     dialogue: &Dialogue,
     ending: &Ending,
 ) -> Option<Body> {
-    let (_, status, kind) = END_SIGNALS
+    let (_, status, end) = END_SIGNALS
         .iter()
         .find(|(cause, _, _)| *cause == ending.cause)
         .expect("every cause is in the table");
     match settings.format {
-        Format::AfricasTalking => Some(Body::Form(vec![
-            ("sessionId", dialogue.session_id.clone()),
-            ("serviceCode", dialogue.service_code.clone()),
-            ("networkCode", settings.network_code.clone()),
-            ("phoneNumber", format!("+{}", dialogue.msisdn)),
-            ("status", (*status)?.to_owned()),
-            ("cost", "TZS 0.00".to_owned()),
-            ("date", ending.date.clone()),
-            ("input", dialogue.cumulative_text()),
-            ("hopsCount", dialogue.hops.to_string()),
-            ("errorMessage", ending.error.unwrap_or_default().to_owned()),
-            ("lastAppResponse", dialogue.last_reply.clone()),
-            ("durationInMillis", ending.duration_ms.to_string()),
-        ])),
-        Format::Hubtel => Some(hubtel(settings, dialogue, (*kind)?, "")),
+        Format::AfricasTalking => {
+            let ending = africastalking::Ending {
+                status: (*status)?,
+                cost: "TZS 0.00",
+                date: &ending.date,
+                input: &dialogue.cumulative_text(),
+                hops_count: dialogue.hops,
+                error_message: ending.error.unwrap_or_default(),
+                last_app_response: &dialogue.last_reply,
+                duration_ms: ending.duration_ms,
+            };
+            let session = africastalking_session(settings, dialogue);
+            Some(africastalking::end_notice(&session, &ending))
+        }
+        Format::Hubtel => {
+            let session = hubtel_session(settings, dialogue);
+            Some(hubtel::end_notice(
+                &session,
+                (*end)?,
+                hubtel_sequence(dialogue),
+            ))
+        }
     }
 }
 
-fn hubtel(settings: &Settings, dialogue: &Dialogue, kind: &str, message: &str) -> Body {
-    Body::Json(json!({
-        "Type": kind,
-        "Mobile": dialogue.msisdn,
-        "SessionId": dialogue.session_id,
-        "ServiceCode": dialogue.service_code,
-        "Message": message,
-        "Operator": settings.operator,
-        "Sequence": dialogue.hops + 1,
-        "ClientState": dialogue.client_state,
-    }))
+fn africastalking_session<'a>(
+    settings: &'a Settings,
+    dialogue: &'a Dialogue,
+) -> africastalking::Session<'a> {
+    africastalking::Session {
+        session_id: &dialogue.session_id,
+        service_code: &dialogue.service_code,
+        msisdn: &dialogue.msisdn,
+        network_code: &settings.network_code,
+    }
+}
+
+fn hubtel_session<'a>(settings: &'a Settings, dialogue: &'a Dialogue) -> hubtel::Session<'a> {
+    hubtel::Session {
+        session_id: &dialogue.session_id,
+        mobile: &dialogue.msisdn,
+        service_code: &dialogue.service_code,
+        operator: &settings.operator,
+        client_state: &dialogue.client_state,
+    }
+}
+
+/// Hubtel numbers every request: the next one follows the hops already sent.
+fn hubtel_sequence(dialogue: &Dialogue) -> u64 {
+    u64::from(dialogue.hops) + 1
 }
 
 /// Reads the gateway's answer: a 2xx with `CON`/`END` (Africa's Talking) or the JSON reply
@@ -208,40 +213,7 @@ pub fn parse_reply(format: Format, status: u16, body: &str) -> Result<Screen, Ho
     if !(200..300).contains(&status) {
         return Err(HopError::Status(status));
     }
-    match format {
-        Format::AfricasTalking => {
-            let (keyword, text) = body.split_once(' ').unwrap_or((body, ""));
-            let ends = match keyword {
-                "CON" => false,
-                "END" => true,
-                _ => return Err(HopError::BadReply("neither CON nor END".to_owned())),
-            };
-            Ok(Screen {
-                text: text.to_owned(),
-                ends,
-                client_state: String::new(),
-            })
-        }
-        Format::Hubtel => {
-            let reply: Value = serde_json::from_str(body)
-                .map_err(|_| HopError::BadReply("not JSON".to_owned()))?;
-            let ends = match reply["Type"].as_str() {
-                Some(kind) if kind.eq_ignore_ascii_case("Response") => false,
-                Some(kind) if kind.eq_ignore_ascii_case("Release") => true,
-                _ => {
-                    return Err(HopError::BadReply(
-                        "Type is neither Response nor Release".to_owned(),
-                    ))
-                }
-            };
-            let text = |field: &str| reply[field].as_str().unwrap_or_default().to_owned();
-            Ok(Screen {
-                text: text("Message"),
-                ends,
-                client_state: text("ClientState"),
-            })
-        }
-    }
+    mgov_wire::read_reply(format, body).map_err(|e| HopError::BadReply(e.to_string()))
 }
 
 #[cfg(test)]

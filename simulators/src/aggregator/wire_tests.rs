@@ -1,6 +1,8 @@
-//! Tables of (dialogue → wire request) and (gateway reply → what the handset sees), per format.
+//! Tables of (dialogue → wire request) per format, and of (gateway reply → what the handset
+//! sees) as far as the platform adds to `mgov_wire`'s reading.
 
 use super::*;
+use serde_json::json;
 
 const ROOT: &str = "*152*00#";
 
@@ -132,20 +134,16 @@ fn replies_as_the_handset_sees_them() {
     };
     let bad = |why: &str| Err(HopError::BadReply(why.into()));
     let (at, hub) = (Format::AfricasTalking, Format::Hubtel);
+    // Reading each format is `mgov_wire`'s (tested there); here, the status comes first.
     #[rustfmt::skip]
     let cases = [
         (at, 200, "CON Karibu\n1. Maji", screen("Karibu\n1. Maji", false, "")),
-        (at, 200, "END Asante", screen("Asante", true, "")),
-        (at, 200, "END", screen("", true, "")),
         (at, 200, "Karibu", bad("neither CON nor END")),
-        (at, 200, "", bad("neither CON nor END")),
-        (at, 200, "CONTINUE x", bad("neither CON nor END")),
         (at, 401, "END Asante", Err(HopError::Status(401))),
         (at, 500, "", Err(HopError::Status(500))),
-        (hub, 200, r#"{"Type":"Response","Message":"Karibu","ClientState":"s1"}"#, screen("Karibu", false, "s1")),
-        (hub, 200, r#"{"Type":"Release","Message":"Asante"}"#, screen("Asante", true, "")),
-        (hub, 200, r#"{"Type":"Hangup","Message":"x"}"#, bad("Type is neither Response nor Release")),
+        (hub, 200, r#"{"Type":"Release","Message":"Asante","ClientState":"s1"}"#, screen("Asante", true, "s1")),
         (hub, 200, "END Asante", bad("not JSON")),
+        (hub, 200, r#"{"Type":"Hangup","Message":"x"}"#, bad("Type is neither Response nor Release")),
         (hub, 404, r#"{"error":"not_found"}"#, Err(HopError::Status(404))),
     ];
     for (format, status, body, want) in cases {

@@ -154,7 +154,10 @@ async fn water_bill_through_the_platform(telco: &'static str) {
     assert_eq!(stats["hops"], 5);
     assert_eq!(stats["ended"]["gateway"], 1);
     assert_eq!(stats["callback_errors"], json!({}));
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 
@@ -188,7 +191,10 @@ async fn hanging_up_is_recorded_per_the_platforms_signal() {
         assert_eq!(record.hops, 2, "{telco}");
         assert_eq!(platform.stats().await["notices_sent"], 1, "{telco}");
     }
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 
@@ -234,11 +240,18 @@ async fn without_end_notices_the_gateway_expires_the_session_itself() {
     .await;
     assert_eq!(platform.stats().await["notices_sent"], 0);
     let gateway = &gw.running.gateway;
-    assert_eq!(gateway.sessions.count().await.unwrap(), 1, "still held");
+    assert_eq!(
+        gateway.dialogues.sessions.count().await.unwrap(),
+        1,
+        "still held"
+    );
     let key = platform.key(&root);
     assert!(record(&gw, &key).await.is_none());
     // Its own expiry records it as abandoned.
-    assert_eq!(gateway.reap_expired_at(now_ms() + 181_000).await, 1);
+    assert_eq!(
+        gateway.dialogues.reap_expired_at(now_ms() + 181_000).await,
+        1
+    );
     let record = record(&gw, &key).await.expect("a record");
     assert_eq!(record.end_reason, EndReason::Abandoned);
     gw.stop().await;

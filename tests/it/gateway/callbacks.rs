@@ -70,7 +70,10 @@ async fn unknown_and_unauthenticated_callers_touch_no_session() {
         .unwrap();
     assert_eq!(crossed.status(), StatusCode::UNAUTHORIZED);
 
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     assert!(gw.redis.as_ref().unwrap().keys().await.is_empty());
 
     let (user, secret) = gw.credentials["africastalking"].clone();
@@ -149,7 +152,10 @@ async fn malformed_callbacks_get_a_4xx_with_a_reason() {
         .unwrap();
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 
@@ -205,7 +211,10 @@ async fn telcos_end_notices_are_recorded() {
         .collect();
     reasons.sort_by_key(|r| r.as_str());
     assert_eq!(reasons, [EndReason::TelcoTimeout, EndReason::UserCancelled]);
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 
@@ -230,7 +239,10 @@ async fn an_answer_to_a_dialogue_that_is_over_is_not_applied_elsewhere() {
         body["Message"].as_str().unwrap().contains("piga tena"),
         "{body}"
     );
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 
@@ -279,6 +291,9 @@ async fn bodies_over_the_limit_get_the_json_refusal_and_are_counted() {
     let after = counter(&gw, series).await;
     // Other tests in this process may count refusals too, so at least these two.
     assert!(after >= before + 2.0, "{before} then {after}");
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }

@@ -198,6 +198,7 @@ async fn a_lost_session_replays_with_the_same_request_ids(gw: TestGateway) {
     let lost = gw
         .running
         .gateway
+        .dialogues
         .sessions
         .remove(&key_of(format, &phone))
         .await

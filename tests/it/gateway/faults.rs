@@ -181,10 +181,18 @@ async fn idle_dialogues_are_recorded_as_abandoned_once() {
     phone.dial("*152*00#").await.unwrap();
     phone.press("1").await.unwrap();
     let gateway = &gw.running.gateway;
-    assert_eq!(gateway.reap_expired_at(now_ms()).await, 0, "not idle yet");
+    assert_eq!(
+        gateway.dialogues.reap_expired_at(now_ms()).await,
+        0,
+        "not idle yet"
+    );
     let later = now_ms() + 181_000;
-    assert_eq!(gateway.reap_expired_at(later).await, 1);
-    assert_eq!(gateway.reap_expired_at(later).await, 0, "recorded once");
+    assert_eq!(gateway.dialogues.reap_expired_at(later).await, 1);
+    assert_eq!(
+        gateway.dialogues.reap_expired_at(later).await,
+        0,
+        "recorded once"
+    );
     let records = recent_session_records(&gateway.db, 10).await.unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].end_reason, EndReason::Abandoned);

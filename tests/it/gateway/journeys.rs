@@ -60,7 +60,10 @@ async fn water_bill_and_control_number(gw: TestGateway, format: WireFormat) {
     assert_eq!(record.hops, 5);
     assert_eq!(record.service.as_ref().map(|s| s.as_str()), Some("maji"));
     assert!(record.msisdn_masked.contains("****") && !record.msisdn_masked.contains(&number[4..]));
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 

@@ -90,7 +90,10 @@ async fn a_client_that_stalls_in_its_body_is_answered_408_and_disconnected() {
         "{answer:?}"
     );
     assert!(waited >= timeout - Duration::from_secs(1), "{waited:?}");
-    assert_eq!(gw.running.gateway.sessions.count().await.unwrap(), 0);
+    assert_eq!(
+        gw.running.gateway.dialogues.sessions.count().await.unwrap(),
+        0
+    );
     gw.stop().await;
 }
 

@@ -176,6 +176,14 @@ async fn serve_starts_with_a_warning() {
         .replace("colour = \"blue\"\n", "");
     write(menus.path(), "maji.toml", &unbounded);
     let gw = embedded_with(|c| c.menus_dir = menus.path().to_path_buf()).await;
-    assert_eq!(gw.running.gateway.menus().services_by_position().len(), 1);
+    assert_eq!(
+        gw.running
+            .gateway
+            .menus
+            .current()
+            .services_by_position()
+            .len(),
+        1
+    );
     gw.stop().await;
 }

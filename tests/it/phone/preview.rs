@@ -94,7 +94,7 @@ async fn a_pasted_draft_is_walked_by_its_preview_and_by_no_telco() {
         !real.contains(DRAFT_SCREEN) && !real.contains("Jaribio"),
         "{real}"
     );
-    let menus = gw.running.gateway.menus();
+    let menus = gw.running.gateway.menus.current();
     assert!(menus
         .services_by_position()
         .iter()
@@ -276,7 +276,7 @@ async fn menus_and_previews_answer_only_callers_on_the_same_machine() {
     let body: Value = pasted.json().await.unwrap();
     assert_eq!(body["error"], "loopback_only");
     // Another site cannot make the operator's browser post a preview or read the menus.
-    let maji = gw.running.gateway.menus();
+    let maji = gw.running.gateway.menus.current();
     let version = maji
         .services_by_position()
         .into_iter()

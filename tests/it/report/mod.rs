@@ -68,7 +68,10 @@ async fn play_dialogues(w: &ReportWorld) {
     root_only.dial("*152*00#").await.unwrap();
 
     let gateway = &w.gw.running.gateway;
-    assert_eq!(gateway.reap_expired_at(now_ms() + 181_000).await, 4);
+    assert_eq!(
+        gateway.dialogues.reap_expired_at(now_ms() + 181_000).await,
+        4
+    );
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     assert_eq!(gateway.journal().flush(deadline).await, 0, "all recorded");
 }
