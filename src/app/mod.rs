@@ -96,7 +96,7 @@ impl Gateway {
             dialogues,
             menus,
             sms: crate::sms::SmsState::default(),
-            started_ms: now_ms(),
+            started_ms: crate::sessions::now_ms(),
         }
     }
 
