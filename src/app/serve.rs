@@ -176,6 +176,11 @@ async fn background(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 }
                 let now = crate::sessions::now_ms();
                 let cutoff = now - UNREPORTED_GRACE.as_millis() as i64;
+                match crate::sms::store::reports::match_kept_reports(&gateway.db, &gateway.agencies, now).await {
+                    Ok(0) => {}
+                    Ok(applied) => tracing::info!(applied, "kept delivery reports matched"),
+                    Err(e) => tracing::warn!(error = %e, "could not match kept delivery reports"),
+                }
                 match crate::sms::store::reports::expire_unreported(&gateway.db, cutoff, 1_000, &gateway.agencies, now).await {
                     Ok(0) => {}
                     Ok(expired) => tracing::warn!(expired, "sent messages without a delivery report made expired"),

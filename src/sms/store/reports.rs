@@ -244,3 +244,33 @@ pub async fn expire_unreported(
     }
     Ok(expired)
 }
+
+/// Matches every kept report whose message has its telco id by now: the one the send path
+/// would have matched had its node not died between recording the send and matching.
+/// Safe on every node at once. Returns how many reports it applied.
+pub async fn match_kept_reports(
+    db: &Db,
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<usize, DbError> {
+    let kept: Vec<(String, String)> = on_both!(db, pool => {
+        sqlx::query_as(
+            "SELECT DISTINCT e.telco_id, e.telco_message_id FROM early_reports e
+             JOIN messages m ON m.telco_id = e.telco_id AND m.telco_message_id = e.telco_message_id
+             LIMIT 1000",
+        )
+        .fetch_all(pool)
+        .await
+    })
+    .op("find_matchable_reports")?;
+    let mut by_telco: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (telco, id) in kept {
+        by_telco.entry(telco).or_default().push(id);
+    }
+    let mut applied = 0;
+    for (telco, ids) in by_telco {
+        let Ok(telco) = TelcoId::parse(&telco) else { continue };
+        applied += match_early_reports(db, &telco, &ids, routes, now_ms).await?.len();
+    }
+    Ok(applied)
+}
