@@ -114,6 +114,7 @@ impl Shared {
         match format {
             WireFormat::AfricasTalking => &self.wire_africastalking,
             WireFormat::Hubtel => &self.wire_hubtel,
+            WireFormat::Kannel => unreachable!("{}", crate::session::KANNEL_HAS_NO_USSD),
         }
     }
 }

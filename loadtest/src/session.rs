@@ -53,6 +53,7 @@ pub(crate) async fn play(shared: &Shared, measured: bool) -> SessionReport {
             &c.telco_hubtel,
             c.credentials_hubtel.as_ref().or(c.credentials.as_ref()),
         ),
+        WireFormat::Kannel => unreachable!("{KANNEL_HAS_NO_USSD}"),
     };
     let gateway = Gateway {
         http: &shared.http,
@@ -166,8 +167,13 @@ pub(crate) fn format_of(format: WireFormat) -> Format {
     match format {
         WireFormat::AfricasTalking => Format::AfricasTalking,
         WireFormat::Hubtel => Format::Hubtel,
+        WireFormat::Kannel => unreachable!("{KANNEL_HAS_NO_USSD}"),
     }
 }
+
+/// Phones speak the USSD formats only: `--format` offers no other, and a Kannel telco
+/// carries SMS alone.
+pub(crate) const KANNEL_HAS_NO_USSD: &str = "phones never speak Kannel, which carries no USSD";
 
 fn pick(journeys: &[Journey], total_weight: u32, rng: &mut impl Rng) -> usize {
     let mut ticket = rng.random_range(0..total_weight);
