@@ -20,7 +20,7 @@
 # Exit status: 0 all good; 1 an audit failed (a message lost, left non-final, settled twice,
 # or received twice); 2 requests failed, so fewer messages than asked were accepted.
 # Environment: MESSAGES (100000), RECIPIENTS ("1 100"), CONCURRENCY (4; closed loop) or RATE
-# (requests/s; open loop), DRAIN_TIMEOUT (120s), OUT (where the JSON of each run goes;
+# (requests/s; open loop), DRAIN_TIMEOUT (300s), OUT (where the JSON of each run goes;
 # default $STACK_DIR), and what sms-stack.sh and stack.sh read (SMS_PPS, REPORT_DELAY,
 # TELCO_SIM_ARGS, GATEWAY_ADDR, PG_ADMIN, STACK_DIR...).
 set -euo pipefail
@@ -31,7 +31,7 @@ done
 MESSAGES="${MESSAGES:-100000}"
 RECIPIENTS="${RECIPIENTS:-1 100}"
 CONCURRENCY="${CONCURRENCY:-4}"
-DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-120s}"
+DRAIN_TIMEOUT="${DRAIN_TIMEOUT:-300s}"
 if [ -n "${RATE:-}" ]; then pacing=(--rate "$RATE"); else pacing=(--concurrency "$CONCURRENCY"); fi
 
 # shellcheck source=sms-stack.sh
