@@ -217,6 +217,9 @@ const NOT_SETTINGS: &[&str] = &[
     "load_secret",
     "load_hubtel_username",
     "load_hubtel_secret",
+    "load_api_key",
+    "load_database_url",
+    "telco_sms_secret",
 ];
 
 #[derive(Debug, thiserror::Error)]

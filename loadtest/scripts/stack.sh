@@ -49,9 +49,8 @@ telco_secret() {
   "$BIN/mgov" telcos add "$1" --format "$1" | sed -n 's/^HTTP Basic password: \([^ ]*\).*/\1/p'
 }
 
-stack_start() {
-  stack_services
-  stack_build
+# A fresh database $BENCH_DB, migrated, and the gateway's settings for it, exported.
+stack_database() {
   psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB"
   export MGOV_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$BENCH_DB"
   export MGOV_REDIS_URL="redis://127.0.0.1:6379"
@@ -59,12 +58,40 @@ stack_start() {
   export MGOV_LISTEN="$GATEWAY_ADDR"
   export MGOV_LOG_FORMAT=json
   export RUST_LOG="${RUST_LOG:-warn}"
+  "$BIN/mgov" migrate >/dev/null
+}
+
+# Registers every agency the demo menus use (the gateway refuses menus whose agency is not
+# registered), signing with $STACK_SECRET.
+stack_agencies() {
+  for agency in dawasa rita nida ilala kinondoni; do
+    local url_setting="BACKOFFICE_URL_$agency"
+    "$BIN/mgov" agencies add "$agency" --name "$agency" \
+      --backoffice-url "${!url_setting:-http://$BACKOFFICE_ADDR/}" \
+      --signing-secret "$STACK_SECRET" >/dev/null
+  done
+}
+
+# Starts `mgov serve` (again, after a crash drill's kill: its log goes on in the same file)
+# and waits until it is ready; GATEWAY_PID is its pid.
+stack_gateway() {
+  "$BIN/mgov" serve >>"$STACK_DIR/gateway.log" 2>&1 &
+  GATEWAY_PID=$!
+  STACK_PIDS+=("$GATEWAY_PID")
+  export GATEWAY_PID
+  wait_http "http://$GATEWAY_ADDR/readyz"
+  echo "stack up: gateway pid $GATEWAY_PID at $GATEWAY_ADDR, logs in $STACK_DIR" >&2
+}
+
+stack_start() {
+  stack_services
+  stack_build
+  stack_database
   STACK_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   "$BIN/backoffice-sim" --listen "$BACKOFFICE_ADDR" --secret "$STACK_SECRET" \
     --latency "$BACKOFFICE_LATENCY" >"$STACK_DIR/backoffice.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_http "http://$BACKOFFICE_ADDR/healthz"
-  "$BIN/mgov" migrate >/dev/null
   export MGOV_LOAD_USERNAME=africastalking
   MGOV_LOAD_SECRET="$(telco_secret africastalking)"
   export MGOV_LOAD_SECRET
@@ -72,18 +99,9 @@ stack_start() {
   # refuses MGOV_* variables it does not know, so pass it to mgov-load on its command line as
   # MGOV_LOAD_HUBTEL_USERNAME=hubtel MGOV_LOAD_HUBTEL_SECRET="$HUBTEL_SECRET".
   HUBTEL_SECRET="$(telco_secret hubtel)"
-  for agency in dawasa rita nida ilala kinondoni; do
-    local url_setting="BACKOFFICE_URL_$agency"
-    "$BIN/mgov" agencies add "$agency" --name "$agency" \
-      --backoffice-url "${!url_setting:-http://$BACKOFFICE_ADDR/}" \
-      --signing-secret "$STACK_SECRET" >/dev/null
-  done
-  "$BIN/mgov" serve >"$STACK_DIR/gateway.log" 2>&1 &
-  GATEWAY_PID=$!
-  STACK_PIDS+=("$GATEWAY_PID")
-  export GATEWAY_PID
-  wait_http "http://$GATEWAY_ADDR/readyz"
-  echo "stack up: gateway pid $GATEWAY_PID at $GATEWAY_ADDR, logs in $STACK_DIR" >&2
+  stack_agencies
+  : >"$STACK_DIR/gateway.log"
+  stack_gateway
 }
 
 # Resident memory (kB) and CPU time (clock ticks, user + system) of a process.

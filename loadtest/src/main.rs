@@ -1,17 +1,24 @@
 //! `mgov-load`: plays many virtual phones against a running gateway and reports throughput,
-//! latency percentiles and errors. See the crate docs (`src/lib.rs`) for the layout.
+//! latency percentiles and errors; `mgov-load sms` sends agencies' SMS instead and follows
+//! their dispatch. See the crate docs (`src/lib.rs`) for the layout.
 #![forbid(unsafe_code)]
 
 use anyhow::{bail, ensure, Context};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use mgov::telcos::WireFormat;
 use mgov_loadtest::journey::Journey;
+use mgov_loadtest::pacing::PacingArgs;
 use mgov_loadtest::report;
-use mgov_loadtest::runner::{self, Config, Formats, Load, Stop};
+use mgov_loadtest::runner::{self, Config, Formats, Stop};
+use mgov_loadtest::sms::cli::SmsArgs;
 use mgov_simulators::aggregator::Chaos;
 use serde_json::json;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// Phones of a closed loop when --concurrency is not given.
+const DEFAULT_PHONES: usize = 10;
 
 /// The journey used when no --journey is given.
 const WATER_BILL: &str = include_str!("../journeys/water-bill.toml");
@@ -20,9 +27,13 @@ const WATER_BILL: &str = include_str!("../journeys/water-bill.toml");
 #[command(
     name = "mgov-load",
     version,
-    about = "Load generator for mgov-gateway: virtual phones playing scripted USSD journeys"
+    about = "Load generator for mgov-gateway: virtual phones playing scripted USSD journeys",
+    args_conflicts_with_subcommands = true
 )]
 struct Args {
+    /// Without a subcommand: USSD journeys, with the options below.
+    #[command(subcommand)]
+    mode: Option<Mode>,
     /// The gateway's base URL; hops go to {url}/ussd/{telco}.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
@@ -33,18 +44,8 @@ struct Args {
     /// copy of loadtest/journeys/water-bill.toml.
     #[arg(long = "journey", value_name = "FILE")]
     journeys: Vec<PathBuf>,
-    /// Closed loop: this many phones, each starting a new session when its last one ends.
-    #[arg(long, conflicts_with = "rate")]
-    concurrency: Option<usize>,
-    /// Open loop: this many new sessions per second, on schedule, whatever the gateway does.
-    #[arg(long)]
-    rate: Option<f64>,
-    /// Open loop: sessions allowed in flight; arrivals beyond are dropped (and counted).
-    #[arg(long, default_value_t = 1000, requires = "rate")]
-    max_in_flight: usize,
-    /// Open loop: a session starting later than this behind schedule is counted late.
-    #[arg(long, default_value = "50ms", value_parser = humantime::parse_duration, requires = "rate")]
-    late_after: Duration,
+    #[command(flatten)]
+    pacing: PacingArgs,
     /// Time at the start that is not counted.
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     warmup: Duration,
@@ -115,10 +116,19 @@ struct Args {
     quiet: bool,
 }
 
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Agencies sending SMS through POST /v1/messages; follows dispatch and audits it.
+    Sms(SmsArgs),
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
-    check_target(&args.url, args.allow_remote)?;
+    if let Some(Mode::Sms(sms)) = args.mode {
+        return mgov_loadtest::sms::cli::run(sms).await;
+    }
+    mgov_loadtest::target::check(&args.url, args.allow_remote).context("--url")?;
     let journeys = if args.journeys.is_empty() {
         vec![Journey::parse(WATER_BILL).context("built-in water-bill journey")?]
     } else {
@@ -160,29 +170,11 @@ async fn main() -> anyhow::Result<()> {
         outcome.stats.completed + outcome.stats.walked_away > 0,
         "no journey completed, and no phone walked away part-way: nothing reached the gateway's menus"
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn config(args: &Args) -> anyhow::Result<Config> {
-    let load = match (args.concurrency, args.rate) {
-        (_, Some(rate)) => {
-            ensure!(
-                rate > 0.0 && rate.is_finite(),
-                "--rate must be a positive number"
-            );
-            ensure!(args.max_in_flight > 0, "--max-in-flight must be at least 1");
-            Load::Open {
-                rate,
-                max_in_flight: args.max_in_flight,
-                late_after: args.late_after,
-            }
-        }
-        (concurrency, None) => {
-            let concurrency = concurrency.unwrap_or(10);
-            ensure!(concurrency > 0, "--concurrency must be at least 1");
-            Load::Closed { concurrency }
-        }
-    };
+    let load = args.pacing.load(DEFAULT_PHONES)?;
     let stop = match (args.duration, args.sessions) {
         (_, Some(n)) => Stop::Sessions(n),
         (d, None) => Stop::After(d.unwrap_or(Duration::from_secs(30))),
@@ -190,7 +182,10 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     ensure!(!args.timeout.is_zero(), "--timeout must be more than 0");
     let formats = match args.format.as_str() {
         "mixed" => Formats::Mixed,
-        f => Formats::One(WireFormat::parse(f).context("unknown --format")?),
+        f => match WireFormat::parse(f) {
+            Some(format) if format.carries_ussd() => Formats::One(format),
+            _ => bail!("--format {f:?} is not a USSD wire format"),
+        },
     };
     let (mut at, mut hubtel) = ("africastalking".to_string(), "hubtel".to_string());
     for entry in &args.telcos {
@@ -219,38 +214,14 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     })
 }
 
-/// Only http(s), and only this machine unless --allow-remote: a load generator pointed at
-/// the wrong host by a typo is an attack.
-fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
-    let parsed = reqwest::Url::parse(url).with_context(|| format!("--url {url:?} is not a URL"))?;
-    ensure!(
-        matches!(parsed.scheme(), "http" | "https"),
-        "--url must be http or https"
-    );
-    let host = parsed.host_str().unwrap_or("");
-    let loopback = match host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<std::net::IpAddr>()
-    {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    };
-    ensure!(
-        loopback || allow_remote,
-        "--url {url} is not on this machine; add --allow-remote if you mean it"
-    );
-    Ok(())
-}
-
 fn settings(args: &Args, journeys: &[Journey]) -> serde_json::Value {
     let ms = |d: Duration| d.as_millis() as u64;
     json!({
         "url": args.url,
-        "mode": if args.rate.is_some() { "open" } else { "closed" },
-        "concurrency": if args.rate.is_none() { Some(args.concurrency.unwrap_or(10)) } else { None },
-        "rate": args.rate,
-        "max_in_flight": args.rate.map(|_| args.max_in_flight),
+        "mode": if args.pacing.rate.is_some() { "open" } else { "closed" },
+        "concurrency": if args.pacing.rate.is_none() { Some(args.pacing.concurrency.unwrap_or(DEFAULT_PHONES)) } else { None },
+        "rate": args.pacing.rate,
+        "max_in_flight": args.pacing.rate.map(|_| args.pacing.max_in_flight),
         "warmup_ms": ms(args.warmup),
         "duration_ms": if args.sessions.is_none() { Some(ms(args.duration.unwrap_or(Duration::from_secs(30)))) } else { None },
         "sessions": args.sessions,
