@@ -25,7 +25,7 @@ pub enum Formats {
     Mixed,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Load {
     /// `concurrency` phones, each starting a new session when the last one ends.
     Closed { concurrency: usize },
@@ -36,6 +36,16 @@ pub enum Load {
         max_in_flight: usize,
         late_after: Duration,
     },
+}
+
+impl Load {
+    /// Connections worth keeping open: one per phone or client that can be waiting.
+    pub fn connections(&self) -> usize {
+        match *self {
+            Load::Closed { concurrency } => concurrency,
+            Load::Open { max_in_flight, .. } => max_in_flight,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -135,19 +145,7 @@ pub async fn run(
     completed: Option<std::sync::mpsc::Sender<Completed>>,
 ) -> anyhow::Result<Outcome> {
     anyhow::ensure!(!journeys.is_empty(), "no journey to play");
-    let pool = match config.load {
-        Load::Closed { concurrency } => concurrency,
-        Load::Open { max_in_flight, .. } => max_in_flight,
-    };
-    let http = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .pool_max_idle_per_host(pool.max(64))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()?;
+    let http = crate::target::client(config.timeout, config.load.connections().max(64))?;
     let step_counts: Vec<usize> = journeys.iter().map(|j| j.steps.len()).collect();
     let longest = step_counts.iter().copied().max().unwrap_or(1) as u32;
     let live = Arc::new(Live::default());

@@ -269,8 +269,12 @@ pub async fn match_kept_reports(
     }
     let mut applied = 0;
     for (telco, ids) in by_telco {
-        let Ok(telco) = TelcoId::parse(&telco) else { continue };
-        applied += match_early_reports(db, &telco, &ids, routes, now_ms).await?.len();
+        let Ok(telco) = TelcoId::parse(&telco) else {
+            continue;
+        };
+        applied += match_early_reports(db, &telco, &ids, routes, now_ms)
+            .await?
+            .len();
     }
     Ok(applied)
 }

@@ -21,7 +21,11 @@ const MESSAGES: i64 = 2_000;
 async fn a_gateway_killed_mid_dispatch_loses_no_message() {
     let world = production_world(Default::default()).await;
     // The same address before and after the crash, so that reports find the new process.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let (user, secret) = world.credentials["africastalking"].clone();
     let (addr, _simulator) = simulator::spawn(simulator::Settings {
@@ -36,7 +40,10 @@ async fn a_gateway_killed_mid_dispatch_loses_no_message() {
     .unwrap();
     let db = Db::connect(&world.database_url).await.unwrap();
     let telco = TelcoId::parse("africastalking").unwrap();
-    let mut at = mgov::telcos::store::get_telco(&db, &telco).await.unwrap().unwrap();
+    let mut at = mgov::telcos::store::get_telco(&db, &telco)
+        .await
+        .unwrap()
+        .unwrap();
     at.sms = Some(SmsLink {
         url: format!("http://{addr}/version1/messaging"),
         username: "mgov".into(),
@@ -47,7 +54,10 @@ async fn a_gateway_killed_mid_dispatch_loses_no_message() {
         default_route: true,
     });
     mgov::telcos::store::upsert_telco(&db, &at).await.unwrap();
-    let key = issue(&db, &AgencyId::parse("dawasa").unwrap()).await.unwrap().0;
+    let key = issue(&db, &AgencyId::parse("dawasa").unwrap())
+        .await
+        .unwrap()
+        .0;
     let settings = [
         ("MGOV_LISTEN", format!("127.0.0.1:{port}")),
         ("MGOV_SMS__CLAIM_LEASE_MS", "3000".to_string()),
@@ -57,7 +67,9 @@ async fn a_gateway_killed_mid_dispatch_loses_no_message() {
 
     let http = reqwest::Client::new();
     for request in 0..2 {
-        let to: Vec<String> = (0..1000).map(|i| format!("2556880{request}{i:04}")).collect();
+        let to: Vec<String> = (0..1000)
+            .map(|i| format!("2556880{request}{i:04}"))
+            .collect();
         let answer = http
             .post(format!("{}/v1/messages", gateway.base_url))
             .bearer_auth(&key)
@@ -71,24 +83,40 @@ async fn a_gateway_killed_mid_dispatch_loses_no_message() {
     until(&db, |finals| finals >= 200).await;
     gateway.kill_hard();
     let at_kill = final_count(&db).await;
-    assert!(at_kill < MESSAGES, "killed too late to prove anything ({at_kill} final)");
+    assert!(
+        at_kill < MESSAGES,
+        "killed too late to prove anything ({at_kill} final)"
+    );
 
     let again = GatewayProcess::start(&world, &settings);
     until(&db, |finals| finals >= MESSAGES).await;
     assert_eq!(final_count(&db).await, MESSAGES);
-    let stats: serde_json::Value = reqwest::get(format!("http://{addr}/stats")).await.unwrap().json().await.unwrap();
-    assert_eq!(stats["unique_messages"], MESSAGES, "every message reached the telco: {stats}");
+    let stats: serde_json::Value = reqwest::get(format!("http://{addr}/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["unique_messages"], MESSAGES,
+        "every message reached the telco: {stats}"
+    );
     // Sent twice only if the dead process had handed it over and not recorded it: claimed
     // again after its lease, so attempted at least twice.
     let reclaimed: i64 = match &db {
-        Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE attempts > 1")
-            .fetch_one(pool)
-            .await
-            .unwrap(),
+        Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE attempts > 1")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
         Db::Sqlite(_) => unreachable!("the production world is on Postgres"),
     };
     let duplicates = stats["duplicates"].as_i64().unwrap();
-    assert!(duplicates <= reclaimed, "{duplicates} duplicates but {reclaimed} reclaimed: {stats}");
+    assert!(
+        duplicates <= reclaimed,
+        "{duplicates} duplicates but {reclaimed} reclaimed: {stats}"
+    );
     assert!(again.terminate(), "the restarted gateway stops cleanly");
     db.close().await;
     world.clean_up().await;
@@ -103,7 +131,10 @@ async fn until(db: &Db, done: impl Fn(i64) -> bool) {
         if done(finals) {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "stuck at {finals} final messages");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "stuck at {finals} final messages"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

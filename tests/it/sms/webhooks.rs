@@ -63,7 +63,11 @@ async fn webhooks_are_signed_and_retried_until_acknowledged(backends: Backends) 
     .await;
     let db = &world.gw.running.gateway.db;
     let dawasa = AgencyId::parse("dawasa").unwrap();
-    let secret = mgov::agencies::store::get_agency(db, &dawasa).await.unwrap().unwrap().signing_secret;
+    let secret = mgov::agencies::store::get_agency(db, &dawasa)
+        .await
+        .unwrap()
+        .unwrap()
+        .signing_secret;
     let (url, mut acknowledged) = receiver(secret).await;
     let (status, answer) = world
         .send(
@@ -84,9 +88,16 @@ async fn webhooks_are_signed_and_retried_until_acknowledged(backends: Backends) 
         let id = message["id"].as_str().unwrap();
         let body = &told[id];
         assert_eq!(body["recipient"], message["to"]);
-        let (status, detail) = world.get(&world.dawasa, &format!("/v1/messages/{id}")).await;
+        let (status, detail) = world
+            .get(&world.dawasa, &format!("/v1/messages/{id}"))
+            .await;
         assert_eq!(status, 200);
-        let statuses: Vec<_> = detail["webhook_attempts"].as_array().unwrap().iter().map(|a| a["http_status"].clone()).collect();
+        let statuses: Vec<_> = detail["webhook_attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["http_status"].clone())
+            .collect();
         assert_eq!(statuses, [json!(500), json!(500), json!(204)], "{detail}");
         assert_eq!(detail["webhook_status"], "delivered", "{detail}");
     }
