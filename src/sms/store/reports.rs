@@ -123,7 +123,11 @@ async fn apply(
             }
             let outcome = match report.status {
                 ReportedStatus::InTransit => {
-                    let current = Status::parse(&status).unwrap_or(Status::Sent);
+                    // A report while the send call is still out says the telco has it.
+                    let current = match Status::parse(&status) {
+                        Some(Status::Sending) | None => Status::Sent,
+                        Some(status) => status,
+                    };
                     insert_event!(tx, id.as_str(), current, Some(report.detail.as_str()), now)?;
                     ReportOutcome::InTransit
                 }

@@ -47,8 +47,15 @@ impl GatewayProcess {
                 break event["fields"]["addr"].as_str().unwrap().to_string();
             }
         };
-        // Keep draining the log so the process never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        // Keep draining the log so the process never blocks on a full pipe; its warnings and
+        // errors go to the test's output, where a failing test shows them.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("\"level\":\"WARN\"") || line.contains("\"level\":\"ERROR\"") {
+                    eprintln!("mgov serve: {line}");
+                }
+            }
+        });
         Self {
             child,
             base_url: format!("http://{addr}"),
