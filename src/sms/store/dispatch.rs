@@ -2,7 +2,7 @@
 //! (on any node) send the same one, and settling each claim with what the telco said.
 
 use super::events::{record_change, StatusChange, WebhookRoutes, CHANGE_COLUMNS};
-use crate::db::{BeginWrite, Db, DbError, OpExt, Timestamp};
+use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
 use crate::ids::TelcoId;
 use crate::sms::message::{MessageId, Status};
 
@@ -24,24 +24,18 @@ pub struct Claimed {
     pub expires_ms: i64,
 }
 
-/// `RETURNING` the claimed columns, each qualified by `table` (Postgres' claim joins a
-/// subquery that has an `id` too).
-fn returning(table: &str) -> String {
-    let columns = [
-        "id",
-        "agency_id",
-        "recipient",
-        "sender_id",
-        "text",
-        "encoding",
-        "parts",
-        "telco_id",
-        "attempts",
-        "expires_ms",
-    ];
-    let qualified: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
-    format!("RETURNING {}", qualified.join(", "))
-}
+const CLAIMED_COLUMNS: &[&str] = &[
+    "id",
+    "agency_id",
+    "recipient",
+    "sender_id",
+    "text",
+    "encoding",
+    "parts",
+    "telco_id",
+    "attempts",
+    "expires_ms",
+];
 
 /// Claims up to `limit` due messages (queued ones whose time has come, and sending ones
 /// whose dispatcher's lease ran out), holding each until `lease_until_ms`.
@@ -51,47 +45,24 @@ pub async fn claim_due(
     lease_until_ms: i64,
     limit: u32,
 ) -> Result<Vec<Claimed>, DbError> {
-    let now = Timestamp::now();
-    let rows = match db {
-        // SKIP LOCKED: dispatchers on other nodes take other rows instead of waiting.
-        Db::Postgres(pool) => {
-            let sql = format!(
-                "UPDATE messages m SET status = 'sending', due_ms = $2,
-                        attempts = m.attempts + 1, updated_at = $3
-                 FROM (SELECT id FROM messages
-                       WHERE status IN ('queued', 'sending') AND due_ms <= $1
-                       ORDER BY due_ms LIMIT $4 FOR UPDATE SKIP LOCKED) due
-                 WHERE m.id = due.id {}",
-                returning("m")
-            );
-            sqlx::query_as(&sql)
-                .bind(now_ms)
-                .bind(lease_until_ms)
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await
-        }
-        // One writer at a time: the statement is atomic and there is one dispatcher.
-        Db::Sqlite(pool) => {
-            let sql = format!(
-                "UPDATE messages SET status = 'sending', due_ms = $2,
-                        attempts = attempts + 1, updated_at = $3
-                 WHERE id IN (SELECT id FROM messages
-                              WHERE status IN ('queued', 'sending') AND due_ms <= $1
-                              ORDER BY due_ms LIMIT $4) {}",
-                returning("messages")
-            );
-            sqlx::query_as(&sql)
-                .bind(now_ms)
-                .bind(lease_until_ms)
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await
-        }
-    };
-    rows.op("claim_due_messages")
+    let sql = super::claim_statement(
+        db.kind(),
+        "messages",
+        "status = 'sending', due_ms = $2, attempts = attempts + 1, updated_at = $3",
+        "status IN ('queued', 'sending') AND due_ms <= $1",
+        "$4",
+        CLAIMED_COLUMNS,
+    );
+    on_both!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(now_ms)
+            .bind(lease_until_ms)
+            .bind(Timestamp::now())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+    })
+    .op("claim_due_messages")
 }
 
 /// What became of one claim.

@@ -13,19 +13,14 @@ pub struct DueWebhook {
     pub give_up_ms: i64,
 }
 
-/// `RETURNING` the claimed columns, each qualified by `table`.
-fn returning(table: &str) -> String {
-    let columns = [
-        "id",
-        "agency_id",
-        "url",
-        "payload",
-        "attempts",
-        "give_up_ms",
-    ];
-    let qualified: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
-    format!("RETURNING {}", qualified.join(", "))
-}
+const CLAIMED_COLUMNS: &[&str] = &[
+    "id",
+    "agency_id",
+    "url",
+    "payload",
+    "attempts",
+    "give_up_ms",
+];
 
 /// Claims up to `limit` pending webhooks whose time has come, until `lease_until_ms`.
 pub async fn claim_due(
@@ -34,38 +29,23 @@ pub async fn claim_due(
     lease_until_ms: i64,
     limit: u32,
 ) -> Result<Vec<DueWebhook>, DbError> {
-    let rows = match db {
-        Db::Postgres(pool) => {
-            let sql = format!(
-                "UPDATE webhooks w SET due_ms = $2, attempts = w.attempts + 1
-                 FROM (SELECT id FROM webhooks WHERE status = 'pending' AND due_ms <= $1
-                       ORDER BY due_ms LIMIT $3 FOR UPDATE SKIP LOCKED) due
-                 WHERE w.id = due.id {}",
-                returning("w")
-            );
-            sqlx::query_as(&sql)
-                .bind(now_ms)
-                .bind(lease_until_ms)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await
-        }
-        Db::Sqlite(pool) => {
-            let sql = format!(
-                "UPDATE webhooks SET due_ms = $2, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM webhooks WHERE status = 'pending' AND due_ms <= $1
-                              ORDER BY due_ms LIMIT $3) {}",
-                returning("webhooks")
-            );
-            sqlx::query_as(&sql)
-                .bind(now_ms)
-                .bind(lease_until_ms)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await
-        }
-    };
-    rows.op("claim_due_webhooks")
+    let sql = super::claim_statement(
+        db.kind(),
+        "webhooks",
+        "due_ms = $2, attempts = attempts + 1",
+        "status = 'pending' AND due_ms <= $1",
+        "$3",
+        CLAIMED_COLUMNS,
+    );
+    on_both!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(now_ms)
+            .bind(lease_until_ms)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+    })
+    .op("claim_due_webhooks")
 }
 
 /// How one attempt ended, and what comes next.
