@@ -8,6 +8,8 @@ use crate::menus::{MenuError, MenuSet, RegisteredAgencies};
 use crate::sessions::memory::MemorySessions;
 use crate::sessions::redis::RedisSessions;
 use crate::sessions::SessionStore;
+use crate::sms::dispatch::pace::Paces;
+use crate::sms::dispatch::shared_pace::SharedLimits;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -35,9 +37,12 @@ pub async fn build(
         db.migrate().await?;
     }
     let idle_ms = (config.session_idle_secs * 1_000) as i64;
+    let mut shared_limits = None;
     let sessions: Arc<dyn SessionStore> = match &config.redis_url {
         Some(url) => {
-            Arc::new(RedisSessions::connect(url.expose(), &config.redis_prefix, idle_ms).await?)
+            let redis = RedisSessions::connect(url.expose(), &config.redis_prefix, idle_ms).await?;
+            shared_limits = Some(SharedLimits::new(redis.connection(), &config.redis_prefix));
+            Arc::new(redis)
         }
         None => Arc::new(MemorySessions::new(idle_ms)),
     };
@@ -47,7 +52,11 @@ pub async fn build(
     let agencies = crate::agencies::store::list_agencies(&db).await?;
     let menus = load_menus(&config, &agencies.iter().collect())?;
     publish_menus(&db, &menus).await?;
-    let gateway = Arc::new(Gateway::new(config, db, sessions, menus));
+    let mut gateway = Gateway::new(config, db, sessions, menus);
+    if let Some(limits) = shared_limits {
+        gateway.sms.paces = Paces::shared(limits);
+    }
+    let gateway = Arc::new(gateway);
     gateway.refresh_directories().await?;
     Ok(gateway)
 }

@@ -101,6 +101,11 @@ impl RedisSessions {
         })
     }
 
+    /// The connection, for other shared state kept in the same Redis (send limits).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     /// How long an ended dialogue's tombstone lasts.
     pub fn with_tombstone_ms(mut self, tombstone_ms: Millis) -> Self {
         self.tombstone_ms = tombstone_ms;

@@ -7,6 +7,7 @@
 
 pub mod pace;
 pub mod route;
+pub mod shared_pace;
 
 use super::channel::{OutgoingSms, SendError};
 use super::message::MessageId;

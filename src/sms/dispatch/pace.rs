@@ -1,6 +1,8 @@
-//! Each telco's sending pace on this node: its parts-per-second limit (governor), and a rest
-//! after it says "throttled" or "queue full", longer each time it says so again.
+//! Each telco's sending pace: its parts-per-second limit on this node (governor) and, when
+//! Redis is configured, across all nodes ([`super::shared_pace`]); and a rest after it says
+//! "throttled" or "queue full", longer each time it says so again.
 
+use super::shared_pace::{SharedLimits, SharedPace};
 use crate::ids::TelcoId;
 use dashmap::DashMap;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -15,9 +17,18 @@ const LONGEST_REST: Duration = Duration::from_secs(30);
 #[derive(Default)]
 pub struct Paces {
     telcos: DashMap<TelcoId, Arc<Pace>>,
+    shared: Option<SharedLimits>,
 }
 
 impl Paces {
+    /// Paces whose limits also hold across every node sharing `limits`.
+    pub fn shared(limits: SharedLimits) -> Self {
+        Self {
+            telcos: DashMap::new(),
+            shared: Some(limits),
+        }
+    }
+
     /// The pace of `telco` at `parts_per_second` (started afresh when its limit changed).
     pub fn of(&self, telco: &TelcoId, parts_per_second: NonZeroU32) -> Arc<Pace> {
         if let Some(pace) = self.telcos.get(telco) {
@@ -25,7 +36,11 @@ impl Paces {
                 return pace.clone();
             }
         }
-        let pace = Arc::new(Pace::new(parts_per_second));
+        let shared = self
+            .shared
+            .clone()
+            .map(|limits| SharedPace::new(limits, telco.clone(), parts_per_second));
+        let pace = Arc::new(Pace::new(parts_per_second, shared));
         self.telcos.insert(telco.clone(), pace.clone());
         pace
     }
@@ -34,6 +49,7 @@ impl Paces {
 pub struct Pace {
     rate: NonZeroU32,
     limiter: DefaultDirectRateLimiter,
+    shared: Option<SharedPace>,
     rest: Mutex<Rest>,
 }
 
@@ -44,12 +60,13 @@ struct Rest {
 }
 
 impl Pace {
-    fn new(rate: NonZeroU32) -> Self {
+    fn new(rate: NonZeroU32, shared: Option<SharedPace>) -> Self {
         // A burst of one second's worth, and at least one whole ten-part message.
         let burst = rate.max(NonZeroU32::new(10).unwrap());
         Self {
             rate,
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            shared,
             rest: Mutex::new(Rest::default()),
         }
     }
@@ -59,6 +76,9 @@ impl Pace {
         let parts = NonZeroU32::new(parts).unwrap_or(NonZeroU32::MIN);
         // Cannot fail: the burst holds the largest message.
         let _ = self.limiter.until_n_ready(parts).await;
+        if let Some(shared) = &self.shared {
+            shared.ready_for(parts.get()).await;
+        }
     }
 
     /// When the telco's rest ends, if it is resting now.
@@ -97,7 +117,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn rests_grow_while_the_telco_keeps_throttling_and_reset_after() {
-        let pace = Pace::new(NonZeroU32::new(100).unwrap());
+        let pace = Pace::new(NonZeroU32::new(100).unwrap(), None);
         let start = Instant::now();
         assert_eq!(pace.resting_until(), None);
         assert_eq!(pace.throttled(), start + Duration::from_secs(1));

@@ -3,5 +3,6 @@
 mod crash;
 mod openapi;
 mod send;
+mod shared_pace;
 mod webhooks;
 mod world;
