@@ -13,7 +13,7 @@
 //! is idempotent (keyed rows, `ON CONFLICT`), so retrying a batch that did commit records
 //! nothing twice. A `kill -9` loses what is accepted and not yet committed.
 
-use super::{citizens, Db, DbError};
+use super::{carriers, citizens, Db, DbError};
 use crate::backoffice::store::{write_intents, write_outcomes, TransactionRecord};
 use crate::language::Language;
 use crate::msisdn::Msisdn;
@@ -242,6 +242,11 @@ async fn write_all(db: &Db, records: &[Record]) -> Result<(), DbError> {
     }
     if !sessions.is_empty() {
         insert_session_records(db, &sessions).await?;
+        let sightings: Vec<_> = sessions
+            .iter()
+            .filter_map(|s| Some((s.msisdn.as_ref()?, &s.telco, s.ended_at.timestamp_millis())))
+            .collect();
+        carriers::remember(db, &sightings).await?;
     }
     for (msisdn, language) in languages {
         citizens::set_language(db, msisdn, language).await?;

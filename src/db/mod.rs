@@ -5,6 +5,7 @@
 //! written once with [`on_both!`]; the column types that differ (money, timestamps) are
 //! bound through [`Money`] and [`Timestamp`], which know each backend's storage.
 
+pub mod carriers;
 pub mod changes;
 pub mod citizens;
 mod codec;

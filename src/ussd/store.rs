@@ -3,6 +3,7 @@
 
 use crate::db::{on_both, rows_per_statement, Db, DbError, OpExt, Timestamp};
 use crate::ids::{AgencyId, ServiceId, TelcoId};
+use crate::msisdn::Msisdn;
 use crate::sessions::{Location, Session};
 use chrono::{DateTime, Utc};
 
@@ -57,6 +58,9 @@ pub struct SessionRecord {
     pub telco: TelcoId,
     /// Only the masked number (`Msisdn::masked`, `2557****3456`): reports need no more.
     pub msisdn_masked: String,
+    /// The full number, only to remember which telco carries it (`carriers`); it is not
+    /// stored with the record, and records read back do not have it.
+    pub msisdn: Option<Msisdn>,
     pub service: Option<ServiceId>,
     /// The agency whose service it is.
     pub agency: Option<AgencyId>,
@@ -99,6 +103,7 @@ impl SessionRecord {
             session_key: session.key.clone(),
             telco: session.telco.clone(),
             msisdn_masked: session.msisdn.masked(),
+            msisdn: Some(session.msisdn.clone()),
             service: session.service.clone(),
             agency,
             last_state,
@@ -187,6 +192,7 @@ impl SessionRow {
             DbError::corrupt(op, format!("session {}: {what}: {e}", self.session_key))
         };
         Ok(SessionRecord {
+            msisdn: None,
             telco: TelcoId::parse(&self.telco_id).map_err(|e| bad("telco", &e))?,
             service: match &self.service_id {
                 Some(s) => Some(ServiceId::parse(s).map_err(|e| bad("service", &e))?),

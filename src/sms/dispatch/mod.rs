@@ -14,13 +14,14 @@ use super::message::MessageId;
 use super::store::dispatch::{claim_due, settle, Claimed, Settle, Settlement};
 use super::store::reports::match_early_reports;
 use crate::app::Gateway;
+use crate::db::carriers;
 use crate::ids::TelcoId;
 use crate::msisdn::Msisdn;
 use crate::sessions::now_ms;
 use crate::telemetry::names;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -73,7 +74,11 @@ pub async fn dispatch_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     }
     // Settled as they finish, a few at a time: one slow telco answer must not hold back
     // the status of messages sent long before it.
-    let mut sending: FuturesUnordered<_> = claimed.iter().map(|m| send_one(gw, m)).collect();
+    let carriers = last_carriers(gw, &claimed).await;
+    let mut sending: FuturesUnordered<_> = claimed
+        .iter()
+        .map(|m| send_one(gw, m, carriers.get(&m.recipient).map(String::as_str)))
+        .collect();
     let mut finished = Vec::new();
     let mut settle_by = None;
     loop {
@@ -129,9 +134,21 @@ async fn settle_finished(gw: &Gateway, finished: Vec<Settle>) -> Result<(), crat
     Ok(())
 }
 
+/// The telco that last carried each recipient's USSD. Without it (the database did not
+/// answer) prefixes route: a guess is better than holding the batch.
+async fn last_carriers(gw: &Gateway, claimed: &[Claimed]) -> HashMap<String, String> {
+    let recipients: Vec<&str> = claimed.iter().map(|m| m.recipient.as_str()).collect();
+    carriers::last_carriers(&gw.db, &recipients)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the numbers' carriers; routing by prefix");
+            HashMap::new()
+        })
+}
+
 /// Sends one claimed message and says how to settle its claim.
-async fn send_one(gw: &Gateway, message: &Claimed) -> Settle {
-    let settlement = attempt(gw, message).await;
+async fn send_one(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) -> Settle {
+    let settlement = attempt(gw, message, last_carrier).await;
     Settle {
         id: MessageId::from_stored(message.id.clone()),
         attempt: message.attempts,
@@ -139,13 +156,13 @@ async fn send_one(gw: &Gateway, message: &Claimed) -> Settle {
     }
 }
 
-async fn attempt(gw: &Gateway, message: &Claimed) -> Settlement {
+async fn attempt(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) -> Settlement {
     if now_ms() >= message.expires_ms {
         return Settlement::Expired;
     }
     let telcos = gw.telcos.snapshot();
-    let Some(telco) = route::choose(&telcos, &message.recipient, message.telco_id.as_deref())
-    else {
+    let previous = message.telco_id.as_deref();
+    let Some(telco) = route::choose(&telcos, &message.recipient, previous, last_carrier) else {
         return Settlement::Retry {
             due_ms: now_ms() + NO_ROUTE_RETRY.as_millis() as i64,
             error: "no telco carries SMS to this number".into(),

@@ -1,6 +1,6 @@
-//! Which telco carries a message: the one an earlier attempt went to, else the telco whose
-//! prefix claims the most digits of the number, else the default route. Numbers move
-//! between operators, so prefixes only choose a first route.
+//! Which telco carries a message: the one an earlier attempt went to, else the one that last
+//! carried the number's USSD, else the telco whose prefix claims the most digits of the
+//! number, else the default route. Numbers move between operators, so prefixes only guess.
 
 use crate::ids::TelcoId;
 use crate::telcos::Telco;
@@ -11,14 +11,15 @@ pub fn choose(
     telcos: &HashMap<TelcoId, Arc<Telco>>,
     msisdn: &str,
     previous: Option<&str>,
+    last_carrier: Option<&str>,
 ) -> Option<Arc<Telco>> {
     let carriers = || {
         telcos
             .values()
             .filter(|t| t.wire_format.carries_sms() && t.sms.is_some())
     };
-    if let Some(previous) = previous {
-        if let Some(telco) = carriers().find(|t| t.id.as_str() == previous) {
+    for known in [previous, last_carrier].into_iter().flatten() {
+        if let Some(telco) = carriers().find(|t| t.id.as_str() == known) {
             return Some(telco.clone());
         }
     }
@@ -91,23 +92,37 @@ mod tests {
         .into_iter()
         .collect();
         let cases = [
-            ("255754123456", None, Some("vodacom")),
-            ("255713123456", None, Some("tigo")),
-            ("255772123456", None, Some("zantel")),
+            ("255754123456", None, None, Some("vodacom")),
+            ("255713123456", None, None, Some("tigo")),
+            ("255772123456", None, None, Some("zantel")),
             // 25577 is claimed only by a telco that carries no SMS.
-            ("255779123456", None, Some("aggregator")),
-            ("255688123456", None, Some("aggregator")),
+            ("255779123456", None, None, Some("aggregator")),
+            ("255688123456", None, None, Some("aggregator")),
             // A retry stays with the telco of the earlier attempt while it carries SMS.
-            ("255754123456", Some("tigo"), Some("tigo")),
-            ("255754123456", Some("gone"), Some("vodacom")),
+            ("255754123456", Some("tigo"), None, Some("tigo")),
+            ("255754123456", Some("gone"), None, Some("vodacom")),
+            // A number ported away from its prefix: its dialogues came through tigo.
+            ("255754123456", None, Some("tigo"), Some("tigo")),
+            (
+                "255754123456",
+                Some("aggregator"),
+                Some("tigo"),
+                Some("aggregator"),
+            ),
+            // Its dialogues came through a telco that sends no SMS: prefixes decide.
+            ("255754123456", None, Some("hubtel"), Some("vodacom")),
         ];
-        for (msisdn, previous, want) in cases {
-            let got = choose(&telcos, msisdn, previous).map(|t| t.id.to_string());
-            assert_eq!(got.as_deref(), want, "{msisdn} after {previous:?}");
+        for (msisdn, previous, carrier, want) in cases {
+            let got = choose(&telcos, msisdn, previous, carrier).map(|t| t.id.to_string());
+            assert_eq!(
+                got.as_deref(),
+                want,
+                "{msisdn} after {previous:?}, carried by {carrier:?}"
+            );
         }
         let no_default: HashMap<_, _> = [telco("vodacom", WireFormat::Kannel, &["25574"], false)]
             .into_iter()
             .collect();
-        assert!(choose(&no_default, "255688123456", None).is_none());
+        assert!(choose(&no_default, "255688123456", None, None).is_none());
     }
 }

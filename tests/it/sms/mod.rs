@@ -2,6 +2,7 @@
 
 mod crash;
 mod openapi;
+mod routing;
 mod send;
 mod shared_pace;
 mod webhooks;

@@ -11,6 +11,7 @@ use mgov::backoffice::store::{
     count_transactions_by_outcome, get_transaction, insert_transaction, write_outcomes,
     TransactionOutcome, TransactionRecord,
 };
+use mgov::db::carriers::{last_carriers, remember};
 use mgov::db::citizens::{get_language, set_language};
 use mgov::db::{Db, DbError};
 use mgov::ids::{AgencyId, ServiceId, TelcoId, TransactionId};
@@ -68,6 +69,7 @@ contract!(
     session_records_round_trip,
     menu_versions_are_published_once,
     language_choice_is_upserted,
+    the_latest_carrier_of_a_number_is_kept,
 );
 
 async fn migrating_twice_is_harmless(db: Db) {
@@ -344,4 +346,33 @@ async fn language_choice_is_upserted(db: Db) {
         get_language(&db, &msisdn("255700000001")).await.unwrap(),
         None
     );
+}
+
+async fn the_latest_carrier_of_a_number_is_kept(db: Db) {
+    let (a, b) = (msisdn("255754000001"), msisdn("255754000002"));
+    let tigo = TelcoId::parse("tigo").unwrap();
+    let vodacom = TelcoId::parse("vodacom").unwrap();
+    // One batch naming a number twice keeps its later sighting.
+    remember(
+        &db,
+        &[
+            (&a, &tigo, 2_000),
+            (&a, &vodacom, 1_000),
+            (&b, &tigo, 1_000),
+        ],
+    )
+    .await
+    .unwrap();
+    // A node writing late an older sighting changes nothing; a newer one wins.
+    remember(&db, &[(&a, &vodacom, 1_500), (&b, &vodacom, 3_000)])
+        .await
+        .unwrap();
+    let found = last_carriers(&db, &[a.as_str(), b.as_str(), "255754000003"])
+        .await
+        .unwrap();
+    let want = [
+        (a.as_str().to_string(), "tigo".to_string()),
+        (b.as_str().to_string(), "vodacom".to_string()),
+    ];
+    assert_eq!(found, want.into_iter().collect());
 }

@@ -158,6 +158,7 @@ pub fn session(i: i64) -> SessionRecord {
         session_key: format!("ATUid_{i}"),
         telco: TelcoId::parse("africastalking").unwrap(),
         msisdn_masked: msisdn("255754123456").masked(),
+        msisdn: None,
         service: (i % 2 == 0).then(|| ServiceId::parse("maji").unwrap()),
         agency: (i % 2 == 0).then(|| AgencyId::parse("dawasa").unwrap()),
         last_state: (i % 2 == 0).then(|| "account".to_string()),
