@@ -10,6 +10,7 @@ pub mod changes;
 pub mod citizens;
 mod codec;
 mod error;
+pub mod group_commit;
 pub mod journal;
 
 pub use codec::{Money, Timestamp};

@@ -4,7 +4,8 @@
 //! again); a report about a message we do not know is answered `200` and counted, since a
 //! telco retries anything else for ever.
 
-use super::store::reports::{apply_report, ReportOutcome};
+use super::channel::DeliveryReport;
+use super::store::reports::{apply_reports, ReportOutcome};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::client_ip::client_ip;
@@ -49,18 +50,31 @@ pub async fn receive(
             tracing::warn!(telco = %telco.id, error = %e, "delivery report refused");
             ApiError::new(e.status(), e.code(), e.to_string())
         })?;
-    let outcome = apply_report(
-        &gw.db,
-        &telco.id,
-        &report,
-        &gw.agencies,
-        crate::sessions::now_ms(),
-    )
-    .await
-    .map_err(|e| {
-        tracing::error!(telco = %telco.id, error = %e, "delivery report not stored");
-        ApiError::unavailable("report not stored; send it again")
-    })?;
+    let writer = gw.clone();
+    let outcome = gw
+        .sms
+        .reports
+        .submit(
+            (telco.id.clone(), report.clone()),
+            move || writer.sms.reports.clone(),
+            {
+                let gw = gw.clone();
+                move |batch: Vec<(TelcoId, DeliveryReport)>| {
+                    let gw = gw.clone();
+                    async move {
+                        let reports: Vec<_> = batch.iter().map(|(t, r)| (t, r)).collect();
+                        apply_reports(&gw.db, &reports, &gw.agencies, crate::sessions::now_ms())
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                }
+            },
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(telco = %telco.id, error = %e, "delivery report not stored");
+            ApiError::unavailable("report not stored; send it again")
+        })?;
     metrics::counter!(names::SMS_REPORTS, "telco" => telco.id.to_string(), "outcome" => outcome.as_str())
         .increment(1);
     if let ReportOutcome::Final(change) = &outcome {

@@ -1,17 +1,26 @@
 //! What the SMS channel keeps on each node: the API-key checker, the HTTP client for telcos
 //! and webhooks, each telco's send pace, and the signal that wakes the dispatcher.
 
+use super::channel::DeliveryReport;
 use super::dispatch::pace::Paces;
+use super::store::accept::{Acceptance, Stored};
 use super::store::events::{StatusChange, WebhookRoutes};
+use super::store::reports::ReportOutcome;
 use crate::agencies::keys::KeyChecker;
 use crate::agencies::Agency;
+use crate::db::group_commit::GroupCommit;
 use crate::directory::Directory;
 use crate::ids::AgencyId;
+use crate::ids::TelcoId;
 use crate::sms::message::Status;
 use crate::telemetry::names;
 use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// At most this many requests, or reports, per commit.
+const MOST_PER_COMMIT: usize = 256;
 
 /// How long a telco's send API or an agency's webhook may take to answer.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,6 +29,10 @@ pub struct SmsState {
     pub keys: KeyChecker,
     pub http: reqwest::Client,
     pub paces: Paces,
+    /// Requests to `POST /v1/messages` and delivery reports that came together are each
+    /// committed together.
+    pub acceptances: Arc<GroupCommit<Acceptance, Stored>>,
+    pub reports: Arc<GroupCommit<(TelcoId, DeliveryReport), ReportOutcome>>,
     /// Rung when messages are accepted, so that the dispatcher does not wait for its poll.
     pub wake: Notify,
     /// Rung when a status change queued a webhook.
@@ -40,6 +53,8 @@ impl Default for SmsState {
             keys: KeyChecker::default(),
             http,
             paces: Paces::default(),
+            acceptances: Arc::new(GroupCommit::new(MOST_PER_COMMIT)),
+            reports: Arc::new(GroupCommit::new(MOST_PER_COMMIT)),
             wake: Notify::new(),
             wake_webhooks: Notify::new(),
             last_dispatch_ms: AtomicI64::new(0),

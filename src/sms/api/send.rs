@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::msisdn::Msisdn;
 use crate::sms::encoding::{self, Encoding, MAX_PARTS};
 use crate::sms::message::{MessageId, Status};
-use crate::sms::store::accept::{accept, IdempotentRequest, NewMessage, Stored};
+use crate::sms::store::accept::{accept_all, Acceptance, NewMessage, Stored};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -155,26 +155,37 @@ pub async fn send(
     };
     let response = serde_json::to_string(&answer).map_err(ApiError::internal)?;
     let request_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
-    let idempotent = key.map(|key| IdempotentRequest {
-        key,
-        request_sha256: &request_sha256,
-        response: &response,
-    });
-    let stored = accept(
-        &gw.db,
-        &caller.agency,
-        &messages,
-        idempotent.as_ref(),
-        now_ms,
-    )
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, agency = %caller.agency, "messages not stored");
-        ApiError::unavailable("messages could not be stored; nothing was accepted, retry")
-    })?;
+    let acceptance = Acceptance {
+        agency: caller.agency.clone(),
+        messages,
+        request: key.map(|key| (key.to_string(), request_sha256.clone(), response.clone())),
+    };
+    let count = acceptance.messages.len();
+    let writer = gw.clone();
+    let db = gw.db.clone();
+    let stored = gw
+        .sms
+        .acceptances
+        .submit(
+            acceptance,
+            move || writer.sms.acceptances.clone(),
+            move |batch: Vec<Acceptance>| {
+                let db = db.clone();
+                async move {
+                    accept_all(&db, &batch, crate::sessions::now_ms())
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            },
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, agency = %caller.agency, "messages not stored");
+            ApiError::unavailable("messages could not be stored; nothing was accepted, retry")
+        })?;
     match stored {
         Stored::Accepted => {
-            gw.sms.accepted(&caller.agency, messages.len(), parts);
+            gw.sms.accepted(&caller.agency, count, parts);
             Ok(accepted(response))
         }
         Stored::Repeat {

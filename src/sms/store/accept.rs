@@ -49,6 +49,15 @@ const COLUMNS: &str = "id, agency_id, recipient, sender_id, text, encoding, part
                        status, due_ms, expires_ms, created_at, updated_at";
 const COLUMN_COUNT: usize = 13;
 
+/// One request's messages, as the API hands them to be stored.
+#[derive(Debug, Clone)]
+pub struct Acceptance {
+    pub agency: AgencyId,
+    pub messages: Vec<NewMessage>,
+    /// Its `Idempotency-Key`, the hash of its body and its answer.
+    pub request: Option<(String, String, String)>,
+}
+
 /// Stores `messages` for `agency` (and `request`'s key) in one transaction.
 pub async fn accept(
     db: &Db,
@@ -57,66 +66,88 @@ pub async fn accept(
     request: Option<&IdempotentRequest<'_>>,
     now_ms: i64,
 ) -> Result<Stored, DbError> {
+    let acceptance = Acceptance {
+        agency: agency.clone(),
+        messages: messages.to_vec(),
+        request: request.map(|r| (r.key.into(), r.request_sha256.into(), r.response.into())),
+    };
+    let mut stored = accept_all(db, std::slice::from_ref(&acceptance), now_ms).await?;
+    Ok(stored.pop().expect("one outcome per request"))
+}
+
+/// Stores several requests in one transaction (one commit for requests that came
+/// together); what became of each, in order. A request whose key was used before stores
+/// nothing and does not hold back the others.
+pub async fn accept_all(
+    db: &Db,
+    requests: &[Acceptance],
+    now_ms: i64,
+) -> Result<Vec<Stored>, DbError> {
     const OP: &str = "accept_messages";
     let now = Timestamp::now();
     on_both!(db, pool => {
         async {
             let mut tx = pool.begin_write().await?;
-            if let Some(request) = request {
-                let cutoff = Timestamp(now.0 - chrono::Duration::milliseconds(IDEMPOTENCY_WINDOW_MS));
-                sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
-                    .bind(agency.as_str())
-                    .bind(request.key)
-                    .bind(cutoff)
-                    .execute(&mut *tx)
-                    .await?;
-                // A concurrent request with the same key waits here for the first to commit.
-                let claimed = sqlx::query(
-                    "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
-                )
-                .bind(agency.as_str())
-                .bind(request.key)
-                .bind(request.request_sha256)
-                .bind(request.response)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if claimed == 0 {
-                    let (request_sha256, response): (String, String) = sqlx::query_as(
-                        "SELECT request_sha256, response FROM idempotency_keys
-                         WHERE agency_id = $1 AND key = $2",
+            let mut outcomes = Vec::with_capacity(requests.len());
+            for acceptance in requests {
+                let agency = &acceptance.agency;
+                if let Some((key, request_sha256, response)) = &acceptance.request {
+                    let cutoff = Timestamp(now.0 - chrono::Duration::milliseconds(IDEMPOTENCY_WINDOW_MS));
+                    sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
+                        .bind(agency.as_str())
+                        .bind(key)
+                        .bind(cutoff)
+                        .execute(&mut *tx)
+                        .await?;
+                    // A concurrent request with the same key waits here for the first to commit.
+                    let claimed = sqlx::query(
+                        "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
                     )
                     .bind(agency.as_str())
-                    .bind(request.key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    tx.rollback().await?;
-                    return Ok(Stored::Repeat { request_sha256, response });
+                    .bind(key)
+                    .bind(request_sha256)
+                    .bind(response)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if claimed == 0 {
+                        let (request_sha256, response): (String, String) = sqlx::query_as(
+                            "SELECT request_sha256, response FROM idempotency_keys
+                             WHERE agency_id = $1 AND key = $2",
+                        )
+                        .bind(agency.as_str())
+                        .bind(key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        outcomes.push(Stored::Repeat { request_sha256, response });
+                        continue;
+                    }
                 }
-            }
-            for chunk in messages.chunks(rows_per_statement(COLUMN_COUNT)) {
-                let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO messages ({COLUMNS}) "));
-                qb.push_values(chunk, |mut row, m| {
-                    row.push_bind(m.id.as_str().to_string())
-                        .push_bind(agency.as_str().to_string())
-                        .push_bind(m.recipient.as_str().to_string())
-                        .push_bind(m.sender_id.clone())
-                        .push_bind(m.text.clone())
-                        .push_bind(m.encoding.as_str())
-                        .push_bind(m.parts as i32)
-                        .push_bind(m.callback_url.clone())
-                        .push_bind(Status::Queued.as_str())
-                        .push_bind(now_ms)
-                        .push_bind(m.expires_ms)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                qb.build().execute(&mut *tx).await?;
+                for chunk in acceptance.messages.chunks(rows_per_statement(COLUMN_COUNT)) {
+                    let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO messages ({COLUMNS}) "));
+                    qb.push_values(chunk, |mut row, m| {
+                        row.push_bind(m.id.as_str().to_string())
+                            .push_bind(agency.as_str().to_string())
+                            .push_bind(m.recipient.as_str().to_string())
+                            .push_bind(m.sender_id.clone())
+                            .push_bind(m.text.clone())
+                            .push_bind(m.encoding.as_str())
+                            .push_bind(m.parts as i32)
+                            .push_bind(m.callback_url.clone())
+                            .push_bind(Status::Queued.as_str())
+                            .push_bind(now_ms)
+                            .push_bind(m.expires_ms)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                outcomes.push(Stored::Accepted);
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(Stored::Accepted)
+            Ok::<_, sqlx::Error>(outcomes)
         }
         .await
     })

@@ -43,23 +43,30 @@ pub async fn apply_report(
     routes: &dyn WebhookRoutes,
     now_ms: i64,
 ) -> Result<ReportOutcome, DbError> {
-    let outcome = apply(db, telco, report, routes, now_ms).await?;
-    if !matches!(outcome, ReportOutcome::Early) {
-        return Ok(outcome);
+    let mut outcomes = apply_reports(db, &[(telco, report)], routes, now_ms).await?;
+    Ok(outcomes.pop().expect("one outcome per report"))
+}
+
+/// Applies reports that came together, in one transaction; each one's outcome in order.
+pub async fn apply_reports(
+    db: &Db,
+    reports: &[(&TelcoId, &DeliveryReport)],
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<Vec<ReportOutcome>, DbError> {
+    let outcomes = apply_all(db, reports, routes, now_ms).await?;
+    // A send may have recorded its telco id between our look-up and our insert, and missed
+    // the kept report: look again now that it is committed.
+    let mut kept: std::collections::BTreeMap<&TelcoId, Vec<String>> = Default::default();
+    for ((telco, report), outcome) in reports.iter().zip(&outcomes) {
+        if let (ReportOutcome::Early, ReportFor::Telco(id)) = (outcome, &report.message) {
+            kept.entry(*telco).or_default().push(id.clone());
+        }
     }
-    // The send may have recorded the id between our look-up and our insert, and missed the
-    // kept report: look again now that it is committed.
-    if let ReportFor::Telco(telco_message_id) = &report.message {
-        match_early_reports(
-            db,
-            telco,
-            std::slice::from_ref(telco_message_id),
-            routes,
-            now_ms,
-        )
-        .await?;
+    for (telco, ids) in kept {
+        match_early_reports(db, telco, &ids, routes, now_ms).await?;
     }
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 async fn apply(
@@ -69,6 +76,19 @@ async fn apply(
     routes: &dyn WebhookRoutes,
     now_ms: i64,
 ) -> Result<ReportOutcome, DbError> {
+    let mut outcomes = apply_all(db, &[(telco, report)], routes, now_ms).await?;
+    Ok(outcomes.pop().expect("one outcome per report"))
+}
+
+/// Applies `reports` in one transaction (one commit for many reports that came together),
+/// in an order every node shares so that two batches lock their messages alike. Returns
+/// each report's outcome, in the order given.
+pub async fn apply_all(
+    db: &Db,
+    reports: &[(&TelcoId, &DeliveryReport)],
+    routes: &dyn WebhookRoutes,
+    now_ms: i64,
+) -> Result<Vec<ReportOutcome>, DbError> {
     let now = Timestamp::now();
     let finish = format!(
         "UPDATE messages SET status = $2, telco_id = COALESCE(telco_id, $3), updated_at = $4,
@@ -76,85 +96,103 @@ async fn apply(
          WHERE id = $1 AND status NOT IN ('delivered', 'failed', 'expired')
          RETURNING {CHANGE_COLUMNS}"
     );
+    let mut order: Vec<usize> = (0..reports.len()).collect();
+    order.sort_by_key(|&i| {
+        let (telco, report) = reports[i];
+        match &report.message {
+            ReportFor::Ours(id) => (String::new(), id.as_str().to_string()),
+            ReportFor::Telco(id) => (telco.to_string(), id.clone()),
+        }
+    });
+    let mut outcomes: Vec<Option<ReportOutcome>> = vec![None; reports.len()];
     on_both!(db, pool => {
         async {
             let mut tx = pool.begin_write().await?;
-            let found: Option<(String, String)> = match &report.message {
-                ReportFor::Ours(id) => {
-                    sqlx::query_as("SELECT id, status FROM messages WHERE id = $1")
-                        .bind(id.as_str())
+            for &i in &order {
+                let (telco, report) = reports[i];
+                let found: Option<(String, String)> = match &report.message {
+                    ReportFor::Ours(id) => {
+                        sqlx::query_as("SELECT id, status FROM messages WHERE id = $1")
+                            .bind(id.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    }
+                    ReportFor::Telco(telco_message_id) => {
+                        sqlx::query_as(
+                            "SELECT id, status FROM messages WHERE telco_id = $1 AND telco_message_id = $2",
+                        )
+                        .bind(telco.as_str())
+                        .bind(telco_message_id)
                         .fetch_optional(&mut *tx)
                         .await?
-                }
-                ReportFor::Telco(telco_message_id) => {
-                    sqlx::query_as(
-                        "SELECT id, status FROM messages WHERE telco_id = $1 AND telco_message_id = $2",
+                    }
+                };
+                let Some((id, status)) = found else {
+                    let ReportFor::Telco(telco_message_id) = &report.message else {
+                        outcomes[i] = Some(ReportOutcome::Unknown);
+                        continue;
+                    };
+                    let status = match report.status {
+                        ReportedStatus::Final(s) => s.as_str(),
+                        ReportedStatus::InTransit => "in_transit",
+                    };
+                    sqlx::query(
+                        "INSERT INTO early_reports (telco_id, telco_message_id, status, detail, received_at)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                     )
                     .bind(telco.as_str())
                     .bind(telco_message_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                }
-            };
-            let Some((id, status)) = found else {
-                let ReportFor::Telco(telco_message_id) = &report.message else {
-                    return Ok(ReportOutcome::Unknown);
+                    .bind(status)
+                    .bind(&report.detail)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    outcomes[i] = Some(ReportOutcome::Early);
+                    continue;
                 };
-                let status = match report.status {
-                    ReportedStatus::Final(s) => s.as_str(),
-                    ReportedStatus::InTransit => "in_transit",
-                };
-                sqlx::query(
-                    "INSERT INTO early_reports (telco_id, telco_message_id, status, detail, received_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(telco.as_str())
-                .bind(telco_message_id)
-                .bind(status)
-                .bind(&report.detail)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                return Ok(ReportOutcome::Early);
-            };
-            if Status::parse(&status).is_some_and(Status::is_final) {
-                return Ok(ReportOutcome::AlreadyFinal);
-            }
-            let outcome = match report.status {
-                ReportedStatus::InTransit => {
-                    // A report while the send call is still out says the telco has it.
-                    let current = match Status::parse(&status) {
-                        Some(Status::Sending) | None => Status::Sent,
-                        Some(status) => status,
-                    };
-                    insert_event!(tx, id.as_str(), current, Some(report.detail.as_str()), now)?;
-                    ReportOutcome::InTransit
+                if Status::parse(&status).is_some_and(Status::is_final) {
+                    outcomes[i] = Some(ReportOutcome::AlreadyFinal);
+                    continue;
                 }
-                ReportedStatus::Final(final_status) => {
-                    let changed: Option<StatusChange> = sqlx::query_as(&finish)
-                        .bind(&id)
-                        .bind(final_status.as_str())
-                        .bind(telco.as_str())
-                        .bind(now)
-                        .bind(&report.detail)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    match changed {
-                        Some(change) => {
-                            record_change!(tx, &change, Some(report.detail.as_str()), routes, now, now_ms);
-                            ReportOutcome::Final(change)
-                        }
-                        None => ReportOutcome::AlreadyFinal,
+                outcomes[i] = Some(match report.status {
+                    ReportedStatus::InTransit => {
+                        // A report while the send call is still out says the telco has it.
+                        let current = match Status::parse(&status) {
+                            Some(Status::Sending) | None => Status::Sent,
+                            Some(status) => status,
+                        };
+                        insert_event!(tx, id.as_str(), current, Some(report.detail.as_str()), now)?;
+                        ReportOutcome::InTransit
                     }
-                }
-            };
+                    ReportedStatus::Final(final_status) => {
+                        let changed: Option<StatusChange> = sqlx::query_as(&finish)
+                            .bind(&id)
+                            .bind(final_status.as_str())
+                            .bind(telco.as_str())
+                            .bind(now)
+                            .bind(&report.detail)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        match changed {
+                            Some(change) => {
+                                record_change!(tx, &change, Some(report.detail.as_str()), routes, now, now_ms);
+                                ReportOutcome::Final(change)
+                            }
+                            None => ReportOutcome::AlreadyFinal,
+                        }
+                    }
+                });
+            }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(outcome)
+            Ok::<_, sqlx::Error>(())
         }
         .await
     })
-    .op("apply_report")
+    .op("apply_reports")?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every report has an outcome"))
+        .collect())
 }
 
 /// Applies the kept reports of `telco` about any of `telco_message_ids` whose message now

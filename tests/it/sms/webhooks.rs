@@ -10,6 +10,7 @@ use mgov_simulators::telco::Settings;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,10 +89,19 @@ async fn webhooks_are_signed_and_retried_until_acknowledged(backends: Backends) 
         let id = message["id"].as_str().unwrap();
         let body = &told[id];
         assert_eq!(body["recipient"], message["to"]);
-        let (status, detail) = world
-            .get(&world.dawasa, &format!("/v1/messages/{id}"))
-            .await;
-        assert_eq!(status, 200);
+        // The receiver has answered; the gateway records that answer just after.
+        let started = std::time::Instant::now();
+        let detail = loop {
+            let (status, detail) = world
+                .get(&world.dawasa, &format!("/v1/messages/{id}"))
+                .await;
+            assert_eq!(status, 200);
+            if detail["webhook_status"] != "pending" {
+                break detail;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{detail}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         let statuses: Vec<_> = detail["webhook_attempts"]
             .as_array()
             .unwrap()
