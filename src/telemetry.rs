@@ -48,6 +48,10 @@ pub mod names {
     pub const SMS_QUEUE_LATE_SECONDS: &str = "mgov_sms_queue_late_seconds";
     /// Delivery reports, by `telco` and `outcome` (final, in_transit, repeat, early, unknown).
     pub const SMS_REPORTS: &str = "mgov_sms_reports_total";
+    /// Incoming SMS routed, by `telco` and `outcome` (forwarded, help, ignored).
+    pub const SMS_INBOUND: &str = "mgov_sms_inbound_total";
+    /// Incoming SMS a telco delivered again (acknowledged, not routed twice), by `telco`.
+    pub const SMS_INBOUND_REPEATS: &str = "mgov_sms_inbound_repeats_total";
     /// Webhook attempts, by `outcome` (delivered, retry, abandoned).
     pub const WEBHOOK_ATTEMPTS: &str = "mgov_webhook_attempts_total";
 }

@@ -136,7 +136,8 @@ impl Gateway {
         left
     }
 
-    /// Reloads telcos and agencies from the database (other nodes may have changed them).
+    /// Reloads telcos, agencies and keyword services from the database (other nodes may
+    /// have changed them).
     pub async fn refresh_directories(&self) -> Result<(), crate::db::DbError> {
         let telcos = crate::telcos::store::list_telcos(&self.db).await?;
         let (open, usable): (Vec<_>, Vec<_>) = telcos
@@ -155,6 +156,15 @@ impl Gateway {
         let agencies = crate::agencies::store::list_agencies(&self.db).await?;
         self.agencies
             .replace(agencies.into_iter().map(|a| (a.id.clone(), a)));
+        let services = crate::sms::inbound::services_store::all_services(&self.db).await?;
+        self.sms
+            .keywords
+            .replace(services.into_iter().flat_map(|service| {
+                service
+                    .words()
+                    .into_iter()
+                    .map(move |word| ((service.shortcode.clone(), word), service.clone()))
+            }));
         Ok(())
     }
 }

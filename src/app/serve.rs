@@ -87,6 +87,10 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
         tokio::spawn(background(gateway.clone(), stopped.clone())),
         tokio::spawn(reconciler(gateway.clone(), stopped.clone())),
         tokio::spawn(crate::sms::webhooks::run(gateway.clone(), stopped.clone())),
+        tokio::spawn(crate::sms::inbound::worker::run(
+            gateway.clone(),
+            stopped.clone(),
+        )),
     ];
     // SQLite has one writer: more dispatchers would only wait on each other.
     let dispatchers = match gateway.db.kind() {

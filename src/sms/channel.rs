@@ -66,3 +66,17 @@ pub struct DeliveryReport {
     /// The telco's own words (`Success`, `AbsentSubscriber`, `type 16`), kept in the history.
     pub detail: String,
 }
+
+/// One incoming SMS (MO) as a telco delivered it. Kept as given: a sender that is no phone
+/// number or an odd text is the router's to judge (and record), never a refusal to the telco.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingSms {
+    /// The telco's id for it; a second delivery of the same id is the same message.
+    pub telco_message_id: String,
+    pub from: String,
+    /// The shortcode it was sent to (`15200`).
+    pub to: String,
+    pub text: String,
+    /// Africa's Talking's `linkId`, which a reply to it may quote.
+    pub link_id: Option<String>,
+}

@@ -7,6 +7,7 @@
 //! - `store`: the outbox in the durable store.
 //! - `dispatch`: claiming, routing, pacing, sending and settling messages.
 //! - `reports`: `/sms/{telco}/dlr`.
+//! - `inbound`: `/sms/{telco}/inbound`, keyword services and the router of incoming SMS.
 //! - `webhooks`: signed status calls to agencies, retried until acknowledged.
 //! - `state`: what each node keeps for the channel; `settings`: the `[sms]` settings.
 
@@ -14,6 +15,7 @@ pub mod api;
 pub mod channel;
 pub mod dispatch;
 pub mod encoding;
+pub mod inbound;
 pub mod message;
 pub mod reports;
 pub mod settings;
@@ -32,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/sms/{telco}/dlr",
             post(reports::receive).get(reports::receive),
+        )
+        .route(
+            "/sms/{telco}/inbound",
+            post(inbound::receive::receive).get(inbound::receive::receive),
         )
         .merge(api::router())
 }

@@ -6,7 +6,7 @@
 
 use super::channel::DeliveryReport;
 use super::store::reports::{apply_reports, ReportOutcome};
-use crate::app::AppState;
+use crate::app::{AppState, Gateway};
 use crate::error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::ids::TelcoId;
@@ -27,14 +27,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<&'static str, ApiError> {
-    let telco = TelcoId::parse(&telco_id)
-        .ok()
-        .and_then(|id| gw.telcos.get(&id))
-        .filter(|t| t.wire_format.carries_sms())
-        .ok_or_else(|| {
-            refused("unknown_telco");
-            ApiError::not_found(format!("no telco {telco_id:?} takes delivery reports"))
-        })?;
+    let telco = sms_telco(&gw, &telco_id)?;
     let source = client_ip(peer.ip(), &headers, &gw.config.trusted_proxies);
     check_caller(&telco, source, &headers)?;
     let report = telco
@@ -107,18 +100,38 @@ fn check_caller(
         }
         _ => authenticate(telco, source, headers),
     };
-    checked.map_err(|why| {
-        refused("unauthenticated");
-        tracing::warn!(telco = %telco.id, peer = %source, reason = %why, "delivery report refused");
-        let reason = why.public_reason(&telco.id);
-        if why.is_forbidden() {
-            ApiError::forbidden(reason)
-        } else {
-            ApiError::unauthorized(reason)
-        }
-    })
+    checked.map_err(|why| auth_refused(telco, source, why, "delivery report"))
 }
 
-fn refused(reason: &'static str) {
+/// The telco `telco_id` names, when it carries SMS; else a `404` (counted).
+pub(crate) fn sms_telco(gw: &Gateway, telco_id: &str) -> Result<Arc<Telco>, ApiError> {
+    TelcoId::parse(telco_id)
+        .ok()
+        .and_then(|id| gw.telcos.get(&id))
+        .filter(|t| t.wire_format.carries_sms())
+        .ok_or_else(|| {
+            refused("unknown_telco");
+            ApiError::not_found(format!("no telco {telco_id:?} carries SMS here"))
+        })
+}
+
+/// The answer to a caller who is not the telco it claims to be (counted and logged).
+pub(crate) fn auth_refused(
+    telco: &Telco,
+    source: std::net::IpAddr,
+    why: crate::telcos::auth::AuthError,
+    what: &str,
+) -> ApiError {
+    refused("unauthenticated");
+    tracing::warn!(telco = %telco.id, peer = %source, reason = %why, "{what} refused");
+    let reason = why.public_reason(&telco.id);
+    if why.is_forbidden() {
+        ApiError::forbidden(reason)
+    } else {
+        ApiError::unauthorized(reason)
+    }
+}
+
+pub(crate) fn refused(reason: &'static str) {
     metrics::counter!(names::CALLBACKS_REFUSED, "reason" => reason).increment(1);
 }

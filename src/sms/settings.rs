@@ -21,6 +21,9 @@ pub struct SmsSettings {
     /// Wait before the second attempt of an unacknowledged webhook; doubled for each further
     /// attempt, at most an hour, with ±20 % jitter, for 24 hours.
     pub webhook_first_retry_ms: u64,
+    /// The shortcodes citizens text (`15200`); keyword services are registered on one of
+    /// them, the first when they do not say.
+    pub shortcodes: Vec<String>,
 }
 
 impl Default for SmsSettings {
@@ -31,6 +34,7 @@ impl Default for SmsSettings {
             claim_lease_ms: 60_000,
             first_retry_ms: 5_000,
             webhook_first_retry_ms: 10_000,
+            shortcodes: vec!["15200".into()],
         }
     }
 }
@@ -53,6 +57,14 @@ impl SmsSettings {
             return Err((
                 "sms.webhook_first_retry_ms",
                 "must be between 10 and 3600000",
+            ));
+        }
+        let digits =
+            |c: &String| (3..=8).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit());
+        if self.shortcodes.is_empty() || !self.shortcodes.iter().all(digits) {
+            return Err((
+                "sms.shortcodes",
+                "must list one or more shortcodes of 3 to 8 digits",
             ));
         }
         Ok(())

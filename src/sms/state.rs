@@ -3,6 +3,7 @@
 
 use super::channel::DeliveryReport;
 use super::dispatch::pace::Paces;
+use super::inbound::services::SmsService;
 use super::store::accept::{Acceptance, Stored};
 use super::store::events::{StatusChange, WebhookRoutes};
 use super::store::reports::ReportOutcome;
@@ -35,6 +36,10 @@ pub struct SmsState {
     pub reports: Arc<GroupCommit<(TelcoId, DeliveryReport), ReportOutcome>>,
     /// Rung when messages are accepted, so that the dispatcher does not wait for its poll.
     pub wake: Notify,
+    /// Rung when an incoming message is stored, so that the router does not wait for its poll.
+    pub wake_router: Notify,
+    /// Keyword services: (shortcode, word) → service; re-read when any node changes one.
+    pub keywords: Directory<(String, String), SmsService>,
     /// Rung when a status change queued a webhook.
     pub wake_webhooks: Notify,
     /// When a dispatcher on this node last finished a round (ms since the epoch; 0: never).
@@ -57,6 +62,8 @@ impl Default for SmsState {
             reports: Arc::new(GroupCommit::new(MOST_PER_COMMIT)),
             wake: Notify::new(),
             wake_webhooks: Notify::new(),
+            wake_router: Notify::new(),
+            keywords: Directory::default(),
             last_dispatch_ms: AtomicI64::new(0),
         }
     }

@@ -2,7 +2,7 @@
 //! per-format send call and delivery-report parser behind [`WireFormat`].
 
 use super::{africastalking, kannel, AdapterError, WireFormat};
-use crate::sms::channel::{Accepted, DeliveryReport, OutgoingSms, SendError};
+use crate::sms::channel::{Accepted, DeliveryReport, IncomingSms, OutgoingSms, SendError};
 use axum::http::HeaderMap;
 use std::fmt;
 use std::num::NonZeroU32;
@@ -84,6 +84,21 @@ impl WireFormat {
         match self {
             WireFormat::AfricasTalking => africastalking::sms::parse_report(headers, body),
             WireFormat::Kannel => kannel::sms::parse_report(link, query),
+            WireFormat::Hubtel => Err(AdapterError::NotSms(self.as_str())),
+        }
+    }
+
+    /// Reads one incoming SMS: a form post (Africa's Talking) or a query string (Kannel's
+    /// `get-url`, called with GET).
+    pub fn parse_inbound(
+        self,
+        headers: &HeaderMap,
+        query: &str,
+        body: &[u8],
+    ) -> Result<IncomingSms, AdapterError> {
+        match self {
+            WireFormat::AfricasTalking => africastalking::inbound::parse_inbound(headers, body),
+            WireFormat::Kannel => kannel::inbound::parse_inbound(query),
             WireFormat::Hubtel => Err(AdapterError::NotSms(self.as_str())),
         }
     }

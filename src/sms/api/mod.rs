@@ -1,10 +1,12 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
-//! (`Authorization: Bearer mgk_...`): send, read one message, page through history; and
+//! (`Authorization: Bearer mgk_...`): send, read one message, page through history; its
+//! keyword services on the shortcodes; and
 //! the API's OpenAPI description, which needs no key.
 
 pub mod openapi;
 mod read;
 pub mod send;
+pub mod services;
 
 use crate::agencies::keys::{bearer, KeyError};
 use crate::app::AppState;
@@ -25,6 +27,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/messages"),
     ("GET", "/v1/messages"),
     ("GET", "/v1/messages/{id}"),
+    ("GET", "/v1/services/sms"),
+    ("POST", "/v1/services/sms"),
+    ("GET", "/v1/services/sms/{id}"),
+    ("PUT", "/v1/services/sms/{id}"),
+    ("DELETE", "/v1/services/sms/{id}"),
     ("GET", "/v1/openapi.json"),
 ];
 
@@ -32,6 +39,16 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/messages", post(send::send).get(read::list))
         .route("/v1/messages/{id}", get(read::one))
+        .route(
+            "/v1/services/sms",
+            get(services::list).post(services::create),
+        )
+        .route(
+            "/v1/services/sms/{id}",
+            get(services::one)
+                .put(services::replace)
+                .delete(services::remove),
+        )
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
@@ -67,6 +84,19 @@ impl FromRequestParts<AppState> for AgencyCaller {
             .map_err(refused)?;
         Ok(AgencyCaller { agency })
     }
+}
+
+/// A request's body, or why it could not be read (too large, cut short).
+pub(crate) fn read_body(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large(MAX_BODY_BYTES)
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })
 }
 
 /// A request that parses but asks for something the gateway will not do.

@@ -73,13 +73,7 @@ pub async fn send(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large(super::MAX_BODY_BYTES)
-        } else {
-            ApiError::bad_request(rejection.body_text())
-        }
-    })?;
+    let body = super::read_body(body)?;
     let key = idempotency_key(&headers)?;
     let request: SendRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("body is not a valid message request: {e}")))?;

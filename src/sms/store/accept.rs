@@ -2,11 +2,11 @@
 //! one transaction, so that a `202` means all of them are stored and a repeat of the request
 //! finds the first answer.
 
-use crate::db::{on_both, rows_per_statement, BeginWrite, Db, DbError, OpExt, Timestamp};
+use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
 use crate::ids::AgencyId;
 use crate::msisdn::Msisdn;
 use crate::sms::encoding::Encoding;
-use crate::sms::message::{MessageId, Status};
+use crate::sms::message::MessageId;
 
 /// How long an idempotency key holds its first answer.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -22,6 +22,23 @@ pub struct NewMessage {
     pub parts: u32,
     pub callback_url: Option<String>,
     pub expires_ms: i64,
+}
+
+impl NewMessage {
+    /// A plain reply to `recipient` (no sender id, no callback), valid until `expires_ms`.
+    pub fn reply(recipient: Msisdn, text: String, expires_ms: i64) -> Self {
+        let (encoding, parts) = crate::sms::encoding::part_count(&text);
+        Self {
+            id: MessageId::generate(),
+            recipient,
+            sender_id: None,
+            text,
+            encoding,
+            parts: parts as u32,
+            callback_url: None,
+            expires_ms,
+        }
+    }
 }
 
 /// A request's `Idempotency-Key`, the hash of what was asked, and the answer to keep.
@@ -45,9 +62,43 @@ pub enum Stored {
     },
 }
 
-const COLUMNS: &str = "id, agency_id, recipient, sender_id, text, encoding, parts, callback_url, \
-                       status, due_ms, expires_ms, created_at, updated_at";
-const COLUMN_COUNT: usize = 13;
+/// Inserts queued messages of one agency in a transaction:
+/// `insert_messages!(tx, agency_id, messages, in_reply_to, now, now_ms)`.
+macro_rules! insert_messages {
+    ($tx:expr, $agency:expr, $messages:expr, $in_reply_to:expr, $now:expr, $now_ms:expr) => {{
+        const COLUMNS: &str = "id, agency_id, recipient, sender_id, text, encoding, parts, \
+            callback_url, status, due_ms, expires_ms, created_at, updated_at, in_reply_to";
+        let agency: &str = $agency;
+        let in_reply_to: Option<&str> = $in_reply_to;
+        let messages: &[$crate::sms::store::accept::NewMessage] = $messages;
+        let mut inserted: Result<(), sqlx::Error> = Ok(());
+        for chunk in messages.chunks($crate::db::rows_per_statement(14)) {
+            let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO messages ({COLUMNS}) "));
+            qb.push_values(chunk, |mut row, m| {
+                row.push_bind(m.id.as_str().to_string())
+                    .push_bind(agency.to_string())
+                    .push_bind(m.recipient.as_str().to_string())
+                    .push_bind(m.sender_id.clone())
+                    .push_bind(m.text.clone())
+                    .push_bind(m.encoding.as_str())
+                    .push_bind(m.parts as i32)
+                    .push_bind(m.callback_url.clone())
+                    .push_bind($crate::sms::message::Status::Queued.as_str())
+                    .push_bind($now_ms)
+                    .push_bind(m.expires_ms)
+                    .push_bind($now)
+                    .push_bind($now)
+                    .push_bind(in_reply_to.map(str::to_string));
+            });
+            if let Err(e) = qb.build().execute(&mut *$tx).await {
+                inserted = Err(e);
+                break;
+            }
+        }
+        inserted
+    }};
+}
+pub(crate) use insert_messages;
 
 /// One request's messages, as the API hands them to be stored.
 #[derive(Debug, Clone)]
@@ -125,25 +176,7 @@ pub async fn accept_all(
                         continue;
                     }
                 }
-                for chunk in acceptance.messages.chunks(rows_per_statement(COLUMN_COUNT)) {
-                    let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO messages ({COLUMNS}) "));
-                    qb.push_values(chunk, |mut row, m| {
-                        row.push_bind(m.id.as_str().to_string())
-                            .push_bind(agency.as_str().to_string())
-                            .push_bind(m.recipient.as_str().to_string())
-                            .push_bind(m.sender_id.clone())
-                            .push_bind(m.text.clone())
-                            .push_bind(m.encoding.as_str())
-                            .push_bind(m.parts as i32)
-                            .push_bind(m.callback_url.clone())
-                            .push_bind(Status::Queued.as_str())
-                            .push_bind(now_ms)
-                            .push_bind(m.expires_ms)
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
+                insert_messages!(tx, agency.as_str(), &acceptance.messages, None::<&str>, now, now_ms)?;
                 outcomes.push(Stored::Accepted);
             }
             tx.commit().await?;

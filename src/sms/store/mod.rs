@@ -16,7 +16,7 @@ use crate::db::DbKind;
 /// returning `columns`. Postgres takes them `FOR UPDATE SKIP LOCKED`, so that claimers on
 /// other nodes take other rows instead of waiting; SQLite has one writer, so the statement
 /// alone is atomic.
-fn claim_statement(
+pub(crate) fn claim_statement(
     kind: DbKind,
     table: &str,
     set: &str,

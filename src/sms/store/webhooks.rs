@@ -1,6 +1,7 @@
 //! Pending webhooks: claimed like messages (so that two nodes never call the same one at
 //! once), and each attempt recorded with its answer.
 
+use super::accept::{insert_messages, NewMessage};
 use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -11,6 +12,8 @@ pub struct DueWebhook {
     pub payload: String,
     pub attempts: i32,
     pub give_up_ms: i64,
+    /// The incoming message a forward carries; its answer may hold a reply to it.
+    pub inbound_id: Option<String>,
 }
 
 const CLAIMED_COLUMNS: &[&str] = &[
@@ -20,6 +23,7 @@ const CLAIMED_COLUMNS: &[&str] = &[
     "payload",
     "attempts",
     "give_up_ms",
+    "inbound_id",
 ];
 
 /// Claims up to `limit` pending webhooks whose time has come, until `lease_until_ms`.
@@ -68,6 +72,10 @@ impl WebhookNext {
 
 /// Records attempt number `attempt` of webhook `id` and what comes next. An attempt whose
 /// claim was taken over (its lease lapsed) still records its answer but moves nothing.
+/// `reply` (the agency's answer to a forwarded message) is queued to the message's sender
+/// only by the attempt that delivers the webhook, so it is sent once however often the
+/// forward was made.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_attempt(
     db: &Db,
     id: i64,
@@ -75,6 +83,8 @@ pub async fn record_attempt(
     http_status: Option<u16>,
     error: Option<&str>,
     next: &WebhookNext,
+    reply: Option<(&str, &str, &NewMessage)>,
+    now_ms: i64,
 ) -> Result<(), DbError> {
     let now = Timestamp::now();
     let due_ms = match next {
@@ -91,7 +101,7 @@ pub async fn record_attempt(
                 .bind(error)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
+            let moved = sqlx::query(
                 "UPDATE webhooks SET status = $3, due_ms = COALESCE($4, due_ms)
                  WHERE id = $1 AND attempts = $2 AND status = 'pending'",
             )
@@ -100,7 +110,11 @@ pub async fn record_attempt(
             .bind(next.status())
             .bind(due_ms)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if let (1, Some((agency, inbound_id, message))) = (moved, reply) {
+                insert_messages!(tx, agency, std::slice::from_ref(message), Some(inbound_id), now, now_ms)?;
+            }
             tx.commit().await
         }
         .await

@@ -36,7 +36,7 @@ pub async fn sms_world(
     mut telco: simulator::Settings,
     adjust: impl FnOnce(&mut Config),
 ) -> SmsWorld {
-    let gw = match backends {
+    let mut gw = match backends {
         Backends::Production => production_with(Default::default(), adjust).await,
         Backends::Embedded => embedded_with(adjust).await,
     };
@@ -68,14 +68,17 @@ pub async fn sms_world(
         .unwrap();
     at.sms = Some(link("/version1/messaging", &[], true));
     mgov::telcos::store::upsert_telco(db, &at).await.unwrap();
-    // Registered as `mgov telcos add` does: with callback credentials (Kannel's reports are
-    // checked by their signature instead).
+    // Registered as `mgov telcos add` does: with callback credentials, which its incoming
+    // SMS present (its reports are checked by their signature instead).
+    let (kannel_secret, kannel_secret_sha256) = mgov::telcos::auth::generate_secret();
+    gw.credentials
+        .insert("kannel".into(), ("kannel".into(), kannel_secret));
     let kannel = Telco {
         id: TelcoId::parse("kannel").unwrap(),
         wire_format: WireFormat::Kannel,
         credentials: Some(mgov::telcos::TelcoCredentials {
             username: "kannel".into(),
-            secret_sha256: mgov::telcos::auth::generate_secret().1,
+            secret_sha256: kannel_secret_sha256,
         }),
         allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
         screen_limit: 182,

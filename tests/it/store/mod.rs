@@ -148,10 +148,20 @@ async fn agencies_round_trip(db: Db) {
     dawasa.actions.push("cases.status".into());
     dawasa.signing_secret = "rotated".into();
     upsert_agency(&db, &dawasa).await.unwrap();
+    // Besides the gateway's own agency, which sends its help replies.
+    let listed = list_agencies(&db).await.unwrap();
+    let gateway = AgencyId::parse("mgov").unwrap();
     assert_eq!(
-        list_agencies(&db).await.unwrap(),
+        listed
+            .iter()
+            .filter(|a| a.id != gateway)
+            .cloned()
+            .collect::<Vec<_>>(),
         vec![bare, dawasa.clone()]
     );
+    assert!(listed
+        .iter()
+        .any(|a| a.id == gateway && a.backoffice_url.is_empty()));
 
     dawasa.actions = vec!["a,b".into()];
     let err = upsert_agency(&db, &dawasa).await.unwrap_err();

@@ -5,6 +5,9 @@ use super::document;
 use super::schema::resolve;
 use mgov::app::DEMO_SIGNING_SECRET;
 use mgov::backoffice::signature;
+use mgov::sms::inbound::route::received_payload;
+use mgov::sms::inbound::services::SmsService;
+use mgov::sms::inbound::store::ClaimedMo;
 use mgov::sms::store::events::{webhook_payload, StatusChange};
 use serde_json::Value;
 
@@ -64,4 +67,45 @@ fn webhook_examples_are_what_the_gateway_sends_and_signs() {
             "example {name:?}: the signature of {body}"
         );
     }
+}
+
+#[test]
+fn the_forwarded_message_example_is_what_the_gateway_sends_and_signs() {
+    let doc = document();
+    let post = &doc["webhooks"]["messageReceived"]["post"];
+    let shown =
+        &post["requestBody"]["content"]["application/json"]["examples"]["forwarded"]["value"];
+    let text = |field: &str| shown[field].as_str().unwrap().to_string();
+    let mo = ClaimedMo {
+        id: text("id"),
+        telco_id: text("telco"),
+        sender: text("from"),
+        sender_is_number: true,
+        shortcode: text("to"),
+        text: text("text"),
+        attempts: 1,
+    };
+    let service = SmsService {
+        id: text("service_id"),
+        agency: mgov::ids::AgencyId::parse("dawasa").unwrap(),
+        shortcode: text("to"),
+        keyword: text("keyword"),
+        spec: serde_json::from_value(
+            serde_json::json!({"keyword": text("keyword"), "forward": {}}),
+        )
+        .unwrap(),
+    };
+    let body = received_payload(&mo, &service, &text("arguments"), &text("received_at"));
+    assert_eq!(&serde_json::from_str::<Value>(&body).unwrap(), shown);
+    let parameters = post["parameters"].as_array().unwrap();
+    let documented = parameters
+        .iter()
+        .find(|p| p["name"] == signature::HEADER)
+        .map(|p| p["examples"]["forwarded"]["value"].as_str().unwrap())
+        .unwrap();
+    let timestamp: i64 = documented[2..documented.find(',').unwrap()]
+        .parse()
+        .unwrap();
+    let signed = signature::sign(DEMO_SIGNING_SECRET.as_bytes(), timestamp, body.as_bytes());
+    assert_eq!(documented, signed, "the signature of {body}");
 }

@@ -1,0 +1,434 @@
+//! Incoming SMS on the shared shortcode: an agency registers a keyword through the API and a
+//! citizen's message reaches it on another node, signed, and its reply goes back once; a
+//! repeated delivery is stored once; odd and unknown messages are answered 2xx and recorded
+//! with what was done; help comes in the citizen's remembered language.
+
+use super::world::{sms_world, Backends, SmsWorld};
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use mgov::backoffice::signature;
+use mgov::db::Db;
+use mgov::ids::AgencyId;
+use mgov_simulators::telco::Settings;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Answers every forward with a reply; sends each body down the channel with whether its
+/// signature was good.
+async fn agency_endpoint(
+    secret: String,
+    reply: &'static str,
+) -> (String, mpsc::UnboundedReceiver<(Value, bool)>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/mo",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let (tx, secret) = (tx.clone(), secret.clone());
+            async move {
+                let header = headers[signature::HEADER].to_str().unwrap();
+                let now = chrono::Utc::now().timestamp();
+                let signed = signature::verify(secret.as_bytes(), header, &body, now).is_ok();
+                let _ = tx.send((serde_json::from_slice(&body).unwrap(), signed));
+                axum::Json(json!({ "reply": reply }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mo", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+/// Posts one MO in Africa's Talking's format to `base`; the HTTP status.
+async fn deliver(world: &SmsWorld, base: &str, id: &str, from: &str, to: &str, text: &str) -> u16 {
+    let mut request = world
+        .gw
+        .http
+        .post(format!("{base}/sms/africastalking/inbound"));
+    // The embedded default's demo telcos take callbacks without credentials.
+    if let Some((user, secret)) = world.gw.credentials.get("africastalking") {
+        request = request.basic_auth(user, Some(secret));
+    }
+    request
+        .form(&[
+            ("id", id),
+            ("from", from),
+            ("to", to),
+            ("text", text),
+            ("date", "2026-11-30 10:00:00"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn api(
+    world: &SmsWorld,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = world
+        .gw
+        .http
+        .request(method, world.gw.url(path))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// (outcome, detail, reply text) of every incoming message once all are routed, by telco id.
+async fn routed(
+    db: &Db,
+    count: i64,
+) -> std::collections::BTreeMap<String, (String, String, Option<String>)> {
+    let sql = "SELECT i.telco_message_id, i.outcome, COALESCE(i.detail, ''), m.text
+               FROM inbound_messages i LEFT JOIN messages m ON m.id = i.reply_id
+               WHERE i.status = 'done'";
+    let started = std::time::Instant::now();
+    loop {
+        let rows: Vec<(String, String, String, Option<String>)> = match db {
+            Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            Db::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+        };
+        if rows.len() as i64 >= count {
+            return rows
+                .into_iter()
+                .map(|(id, o, d, r)| (id, (o, d, r)))
+                .collect();
+        }
+        // The bound only turns a hang into a failure.
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {count} routed",
+            rows.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyword_registered_through_the_api_reaches_the_agency_on_another_node() {
+    let world = sms_world(Backends::Production, Settings::default(), |_| {}).await;
+    let gateway = &world.gw.running.gateway;
+    let db = &gateway.db;
+    let second = {
+        let mut config = gateway.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        mgov::app::spawn(config)
+            .await
+            .expect("a second node starts")
+    };
+    let second_url = format!("http://{}", second.addr);
+    let dawasa = AgencyId::parse("dawasa").unwrap();
+    let secret = mgov::agencies::store::get_agency(db, &dawasa)
+        .await
+        .unwrap()
+        .unwrap()
+        .signing_secret;
+    let (url, mut forwarded) =
+        agency_endpoint(secret, "Kodi ya kiwanja 1234: TZS 120,000.00").await;
+
+    let (status, service) = api(&world, &world.dawasa, reqwest::Method::POST, "/v1/services/sms",
+        Some(json!({"keyword": "Kodi", "aliases": {"en": ["tax"]}, "description": {"sw": "KODI <kiwanja>: kodi ya majengo"}, "forward": {"url": url}}))).await;
+    assert_eq!(status, 201, "{service}");
+    assert_eq!(service["keyword"], "KODI");
+    assert_eq!(service["words"], json!(["KODI", "TAX"]));
+    // The second node hears of it (Postgres NOTIFY), without waiting for its periodic re-read.
+    let mut reloads = second.gateway.sms.keywords.reloads();
+    while second
+        .gateway
+        .sms
+        .keywords
+        .get(&("15200".into(), "KODI".into()))
+        .is_none()
+    {
+        tokio::time::timeout(Duration::from_secs(30), reloads.changed())
+            .await
+            .expect("no reload")
+            .unwrap();
+    }
+
+    assert_eq!(
+        deliver(
+            &world,
+            &second_url,
+            "ATXid_kodi_1",
+            "+255754000201",
+            "15200",
+            "kodi 1234"
+        )
+        .await,
+        200
+    );
+    // Delivered again by the telco: acknowledged, stored once, forwarded once.
+    assert_eq!(
+        deliver(
+            &world,
+            &world.gw.base_url,
+            "ATXid_kodi_1",
+            "+255754000201",
+            "15200",
+            "kodi 1234"
+        )
+        .await,
+        200
+    );
+    let (body, signed) = tokio::time::timeout(Duration::from_secs(30), forwarded.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(signed, "{body}");
+    assert_eq!(body["type"], "message.received");
+    assert_eq!(
+        (
+            body["keyword"].as_str(),
+            body["arguments"].as_str(),
+            body["from"].as_str()
+        ),
+        (Some("KODI"), Some("1234"), Some("255754000201"))
+    );
+    assert_eq!(count(db, "SELECT COUNT(*) FROM inbound_messages").await, 1);
+
+    // The agency's answer goes back to the citizen, once.
+    world.until_final(1).await;
+    let replies: Vec<(String, String, Option<String>)> = match db {
+        Db::Postgres(pool) => sqlx::query_as("SELECT recipient, text, in_reply_to FROM messages")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        Db::Sqlite(_) => unreachable!(),
+    };
+    assert_eq!(
+        replies,
+        [(
+            "255754000201".to_string(),
+            "Kodi ya kiwanja 1234: TZS 120,000.00".to_string(),
+            body["id"].as_str().map(String::from)
+        )]
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), forwarded.recv())
+            .await
+            .is_err(),
+        "forwarded twice"
+    );
+
+    // Another agency cannot see, change or delete it; nor take its words.
+    let id = service["id"].as_str().unwrap();
+    let path = format!("/v1/services/sms/{id}");
+    assert_eq!(
+        api(&world, &world.rita, reqwest::Method::GET, &path, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api(&world, &world.rita, reqwest::Method::DELETE, &path, None)
+            .await
+            .0,
+        404
+    );
+    let (status, taken) = api(
+        &world,
+        &world.rita,
+        reqwest::Method::POST,
+        "/v1/services/sms",
+        Some(json!({"keyword": "TAX", "forward": {}})),
+    )
+    .await;
+    assert_eq!(
+        (status, taken["error"].as_str()),
+        (409, Some("keyword_taken")),
+        "{taken}"
+    );
+    let (status, listed) = api(
+        &world,
+        &world.rita,
+        reqwest::Method::GET,
+        "/v1/services/sms",
+        None,
+    )
+    .await;
+    assert_eq!((status, listed["services"].clone()), (200, json!([])));
+    let (status, reserved) = api(
+        &world,
+        &world.dawasa,
+        reqwest::Method::POST,
+        "/v1/services/sms",
+        Some(json!({"keyword": "stop", "forward": {}})),
+    )
+    .await;
+    assert_eq!(
+        (status, reserved["error"].as_str()),
+        (422, Some("reserved_keyword")),
+        "{reserved}"
+    );
+    assert_eq!(
+        api(&world, &world.dawasa, reqwest::Method::DELETE, &path, None)
+            .await
+            .0,
+        204
+    );
+    second.stop().await.unwrap();
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_odd_messages_are_acknowledged_and_recorded() {
+    odd_messages_are_acknowledged_and_recorded(Backends::Production).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_odd_messages_are_acknowledged_and_recorded() {
+    odd_messages_are_acknowledged_and_recorded(Backends::Embedded).await;
+}
+
+async fn odd_messages_are_acknowledged_and_recorded(backends: Backends) {
+    let world = sms_world(backends, Settings::default(), |_| {}).await;
+    let db = &world.gw.running.gateway.db;
+    let base = world.gw.base_url.clone();
+    // An English speaker: help comes in English.
+    mgov::db::citizens::set_language(
+        db,
+        &mgov::msisdn::Msisdn::parse("255688000303", "").unwrap(),
+        mgov::language::Language::ENGLISH,
+    )
+    .await
+    .unwrap();
+    let (status, service) = api(&world, &world.dawasa, reqwest::Method::POST, "/v1/services/sms",
+        Some(json!({"keyword": "kodi", "description": {"sw": "KODI <kiwanja>: kodi ya majengo", "en": "TAX <parcel>: property tax"}, "forward": {}}))).await;
+    assert_eq!(status, 201, "{service}");
+    let long = "maji ".repeat(400);
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("odd-1", "255754000301", "15200", ""),
+        ("odd-2", "255754000302", "15200", "   "),
+        ("odd-3", "255688000303", "15200", "xyz 1"),
+        ("odd-4", "255754000304", "15200", long.as_str()),
+        ("odd-5", "255754000305", "15200", "\u{1}\u{7}"),
+        ("odd-6", "255754000306", "15300", "MAJI 12345678"),
+        ("odd-7", "INFO", "15200", "MAJI 12345678"),
+        ("odd-8", "255754000308", "15200", "ХАЛИ 123"),
+        ("odd-9", "255754000309", "15200", "msaada"),
+        ("odd-10", "12", "15200", "MAJI"),
+    ];
+    for (id, from, to, text) in cases {
+        assert_eq!(
+            deliver(&world, &base, id, from, to, text).await,
+            200,
+            "{id}"
+        );
+    }
+    let done = routed(db, cases.len() as i64).await;
+    let outcome = |id: &str| done[id].clone();
+    assert_eq!(outcome("odd-1").0, "help");
+    assert_eq!(outcome("odd-1").2.as_deref(), Some("Ujumbe wako hauna neno la huduma. Huduma kwa SMS 15200:\nKODI <kiwanja>: kodi ya majengo"));
+    assert_eq!(outcome("odd-2").1, "empty text");
+    assert_eq!(outcome("odd-3").0, "help");
+    assert_eq!(
+        outcome("odd-3").2.as_deref(),
+        Some("We know no service \"xyz\". SMS services on 15200:\nTAX <parcel>: property tax")
+    );
+    assert_eq!(outcome("odd-4").0, "help", "2,000 characters");
+    assert_eq!(outcome("odd-5").1, "empty text", "control characters only");
+    assert_eq!(
+        (outcome("odd-6").0.as_str(), outcome("odd-6").2.is_none()),
+        ("ignored", true)
+    );
+    assert!(outcome("odd-6").1.contains("15300"));
+    assert_eq!(
+        (outcome("odd-7").0.as_str(), outcome("odd-7").2.is_none()),
+        ("ignored", true)
+    );
+    assert!(outcome("odd-8")
+        .2
+        .unwrap()
+        .starts_with("Hatujui huduma \"ХАЛИ\"."));
+    assert_eq!(outcome("odd-9").1, "asked for help");
+    assert_eq!(outcome("odd-10").0, "ignored", "a number that cannot exist");
+
+    // A malformed callback is refused with its reason, and a wrong password too.
+    assert_eq!(
+        deliver(&world, &base, "", "255754000398", "15200", "MAJI").await,
+        400,
+        "no id"
+    );
+    if let Some((user, _)) = world.gw.credentials.get("africastalking") {
+        let wrong = world
+            .gw
+            .http
+            .post(format!("{base}/sms/africastalking/inbound"))
+            .basic_auth(user, Some("wrong"))
+            .form(&[
+                ("id", "y"),
+                ("from", "255754000399"),
+                ("to", "15200"),
+                ("text", "MAJI"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status().as_u16(), 401);
+    }
+    // Every help reply reaches the telco.
+    let replies = done
+        .values()
+        .filter(|(_, _, reply)| reply.is_some())
+        .count() as i64;
+    world.until_final(replies).await;
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kannel_delivers_with_get_and_a_repeat_is_stored_once() {
+    let world = sms_world(Backends::Production, Settings::default(), |_| {}).await;
+    let db = &world.gw.running.gateway.db;
+    let (user, secret) = world.gw.credentials["kannel"].clone();
+    // As Kannel's get-url sends it: `?id=%I&from=%p&to=%P&ts=%t&text=%a`.
+    let url = world
+        .gw
+        .url("/sms/kannel/inbound?id=9f0c&from=%2B255688000401&to=15200&ts=1796025600&text=Msaada");
+    for _ in 0..2 {
+        let status = world
+            .gw
+            .http
+            .get(&url)
+            .basic_auth(&user, Some(&secret))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 200);
+    }
+    let unauthenticated = world.gw.http.get(&url).send().await.unwrap().status();
+    assert_eq!(unauthenticated.as_u16(), 401);
+    let done = routed(db, 1).await;
+    assert_eq!(done["9f0c"].1, "asked for help");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM inbound_messages").await, 1);
+    // The reply goes back through the telco that delivered the message, not by its prefix.
+    world.until_final(1).await;
+    let telco: String = match db {
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT telco_id FROM messages")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Sqlite(_) => unreachable!(),
+    };
+    assert_eq!(telco, "kannel");
+    world.stop().await;
+}
