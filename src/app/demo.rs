@@ -132,7 +132,7 @@ pub fn registered_agencies() -> RegisteredAgencies {
 }
 
 /// The demo agencies offer every standard action, served by the simulator.
-fn standard_actions() -> Vec<String> {
+pub(super) fn standard_actions() -> Vec<String> {
     STANDARD_ACTIONS
         .iter()
         .map(|(a, _)| a.to_string())

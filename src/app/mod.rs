@@ -4,6 +4,7 @@
 //! embedded demo (`demo`), and serves with its background work (`serve`).
 
 mod demo;
+mod demo_sms;
 mod serve;
 mod start;
 

@@ -48,6 +48,8 @@ pub async fn build(
     };
     if config.demo_enabled() {
         demo::seed(&db, public_addr).await?;
+        let offered = demo::standard_actions();
+        super::demo_sms::seed_services(&db, &config.sms.shortcodes, &offered).await?;
     }
     let agencies = crate::agencies::store::list_agencies(&db).await?;
     let menus = load_menus(&config, &agencies.iter().collect())?;

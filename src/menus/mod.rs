@@ -68,7 +68,7 @@ mod render;
 mod screens;
 mod set;
 pub mod store;
-mod template;
+pub(crate) mod template;
 mod walk;
 
 pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};

@@ -35,7 +35,10 @@ pub struct ServiceView {
 pub struct ServiceSpecView {
     pub aliases: serde_json::Value,
     pub description: serde_json::Value,
-    pub forward: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<serde_json::Value>,
 }
 
 impl From<&SmsService> for ServiceView {
@@ -48,7 +51,16 @@ impl From<&SmsService> for ServiceView {
             spec: ServiceSpecView {
                 aliases: serde_json::to_value(&service.spec.aliases).unwrap_or_default(),
                 description: serde_json::to_value(&service.spec.description).unwrap_or_default(),
-                forward: serde_json::to_value(&service.spec.forward).unwrap_or_default(),
+                forward: service
+                    .spec
+                    .forward
+                    .as_ref()
+                    .and_then(|f| serde_json::to_value(f).ok()),
+                answer: service
+                    .spec
+                    .answer
+                    .as_ref()
+                    .and_then(|a| serde_json::to_value(a).ok()),
             },
         }
     }
@@ -126,14 +138,20 @@ fn described(
     let body = super::read_body(body)?;
     let spec: ServiceSpec = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("body is not a valid SMS service: {e}")))?;
-    let (keyword, shortcode) = check(&spec, &gw.config.sms.shortcodes).map_err(|e| match e {
-        SpecError::Invalid(why) => invalid(why),
-        SpecError::Reserved(_) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reserved_keyword",
-            e.to_string(),
-        ),
-    })?;
+    let offered = gw
+        .agencies
+        .get(&caller.agency)
+        .map(|a| a.actions.clone())
+        .unwrap_or_default();
+    let (keyword, shortcode) =
+        check(&spec, &gw.config.sms.shortcodes, &offered).map_err(|e| match e {
+            SpecError::Invalid(why) => invalid(why),
+            SpecError::Reserved(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reserved_keyword",
+                e.to_string(),
+            ),
+        })?;
     Ok(SmsService {
         id,
         agency: caller.agency.clone(),

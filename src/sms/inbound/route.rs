@@ -2,6 +2,7 @@
 //! the first), to a registered service; the gateway's own words answer with help; anything
 //! else is answered with help too, or recorded and left when nobody can be answered.
 
+use super::answer::PendingAnswer;
 use super::keywords::{candidates, words};
 use super::replies;
 use super::services::{SmsService, RESERVED};
@@ -69,6 +70,20 @@ pub fn route(mo: &ClaimedMo, language: Language, cx: &RouteContext<'_>) -> Route
         let Some(service) = cx.keywords.get(&(mo.shortcode.clone(), keyword.clone())) else {
             continue;
         };
+        if service.spec.answer.is_some() {
+            return Routed {
+                keyword: Some(keyword),
+                service_id: Some(service.id.clone()),
+                agency_id: Some(service.agency.to_string()),
+                outcome: "answered",
+                answer: Some(PendingAnswer {
+                    service: service.clone(),
+                    language,
+                    args: text_words[used..].iter().map(|w| w.to_string()).collect(),
+                }),
+                ..Default::default()
+            };
+        }
         return forward(mo, cx, service, &keyword, &text_words[used..], language);
     }
     let opening = replies::unknown_keyword(language, first);
@@ -95,11 +110,16 @@ fn forward(
     arguments: &[&str],
     language: Language,
 ) -> Routed {
-    let url = service.spec.forward.url.clone().or_else(|| {
-        cx.agencies
-            .get(&service.agency)
-            .and_then(|a| a.callback_url.clone())
-    });
+    let url = service
+        .spec
+        .forward
+        .as_ref()
+        .and_then(|f| f.url.clone())
+        .or_else(|| {
+            cx.agencies
+                .get(&service.agency)
+                .and_then(|a| a.callback_url.clone())
+        });
     let mut routed = Routed {
         keyword: Some(keyword.to_string()),
         service_id: Some(service.id.clone()),
@@ -176,7 +196,7 @@ fn services_on<'a>(cx: &RouteContext<'a>, shortcode: &str) -> Vec<&'a SmsService
     services
 }
 
-fn reply_to(mo: &ClaimedMo, cx: &RouteContext<'_>, text: String) -> Option<NewMessage> {
+pub(crate) fn reply_to(mo: &ClaimedMo, cx: &RouteContext<'_>, text: String) -> Option<NewMessage> {
     let recipient = Msisdn::parse(&mo.sender, cx.default_country).ok()?;
     Some(NewMessage::reply(
         recipient,

@@ -5,6 +5,7 @@
 use super::keywords::registrable;
 use crate::ids::AgencyId;
 use crate::language::Language;
+use crate::menus::template::Template;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -26,8 +27,41 @@ pub struct ServiceSpec {
     /// One line for the help reply, by language: `{"sw": "MAJI <akaunti>: bili ya maji"}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub description: BTreeMap<Language, String>,
-    /// Forward each message to the agency as a signed webhook.
-    pub forward: Forward,
+    /// Forward each message to the agency as a signed webhook ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Forward>,
+    /// ... or answer it at once with one back-office action and a reply template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
+}
+
+/// A one-shot back-office action and its replies. Templates are the menus' (`{name}`,
+/// `{path[0].field}`, `|money`, `|date`, `|day`) over the action's answer and `args` (the
+/// words after the keyword: `{args[0]}`), `arguments` (them as one text) and `msisdn`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// An action the agency's back office offers (`bills.fetch`).
+    pub action: String,
+    /// The action's parameters, each a template: `{"account": "{args[0]}"}`.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// The reply when the back office answers, by language.
+    pub reply: BTreeMap<Language, String>,
+    /// The reply when it finds nothing (or refuses), by language; a short default otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_found: BTreeMap<Language, String>,
+}
+
+impl Answer {
+    /// The template of `replies` for `language` (else Swahili, else any).
+    pub fn pick(replies: &BTreeMap<Language, String>, language: Language) -> Option<&str> {
+        replies
+            .get(&language)
+            .or_else(|| replies.get(&Language::SWAHILI))
+            .or_else(|| replies.values().next())
+            .map(String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,8 +117,13 @@ pub enum SpecError {
     Reserved(String),
 }
 
-/// Checks `spec` against the gateway's `shortcodes`; the normalised keyword and shortcode.
-pub fn check(spec: &ServiceSpec, shortcodes: &[String]) -> Result<(String, String), SpecError> {
+/// Checks `spec` against the gateway's `shortcodes` and the actions its agency `offered`;
+/// the normalised keyword and shortcode.
+pub fn check(
+    spec: &ServiceSpec,
+    shortcodes: &[String],
+    offered: &[String],
+) -> Result<(String, String), SpecError> {
     let keyword = registrable(&spec.keyword).map_err(SpecError::Invalid)?;
     let shortcode = match &spec.shortcode {
         None => shortcodes
@@ -117,14 +156,64 @@ pub fn check(spec: &ServiceSpec, shortcodes: &[String]) -> Result<(String, Strin
             )));
         }
     }
-    if let Some(url) = &spec.forward.url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(SpecError::Invalid(format!(
-                "forward.url {url:?} must be an http:// or https:// URL"
-            )));
+    match (&spec.forward, &spec.answer) {
+        (Some(forward), None) => {
+            if let Some(url) = &forward.url {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(SpecError::Invalid(format!(
+                        "forward.url {url:?} must be an http:// or https:// URL"
+                    )));
+                }
+            }
+        }
+        (None, Some(answer)) => check_answer(answer, offered)?,
+        _ => {
+            return Err(SpecError::Invalid(
+                "a service either forwards (\"forward\") or answers (\"answer\"), one of the two"
+                    .into(),
+            ))
         }
     }
     Ok((keyword, shortcode))
+}
+
+fn check_answer(answer: &Answer, offered: &[String]) -> Result<(), SpecError> {
+    if !offered.contains(&answer.action) {
+        return Err(SpecError::Invalid(format!(
+            "answer.action {:?} is not an action this agency's back office offers ({})",
+            answer.action,
+            if offered.is_empty() {
+                "none".to_string()
+            } else {
+                offered.join(", ")
+            }
+        )));
+    }
+    if answer.reply.is_empty() {
+        return Err(SpecError::Invalid(
+            "answer.reply needs a template in at least one language".into(),
+        ));
+    }
+    let templates = answer
+        .params
+        .iter()
+        .map(|(name, t)| (format!("answer.params.{name}"), t))
+        .chain(
+            answer
+                .reply
+                .iter()
+                .map(|(l, t)| (format!("answer.reply.{l}"), t)),
+        )
+        .chain(
+            answer
+                .not_found
+                .iter()
+                .map(|(l, t)| (format!("answer.not_found.{l}"), t)),
+        );
+    for (place, template) in templates {
+        Template::compile(template).map_err(|e| SpecError::Invalid(format!("{place}: {e}")))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -139,8 +228,20 @@ mod tests {
     #[test]
     fn services_are_checked_before_they_are_stored() {
         let codes = vec!["15200".to_string()];
+        let offered = vec!["bills.fetch".to_string()];
         let kodi = spec(json!({"keyword": "kodi", "aliases": {"en": ["tax"]}, "forward": {}}));
-        assert_eq!(check(&kodi, &codes), Ok(("KODI".into(), "15200".into())));
+        assert_eq!(
+            check(&kodi, &codes, &offered),
+            Ok(("KODI".into(), "15200".into()))
+        );
+        let maji = spec(
+            json!({"keyword": "maji", "answer": {"action": "bills.fetch",
+            "params": {"account": "{args[0]}"}, "reply": {"sw": "Bili: {bills[0].amount|money}"}}}),
+        );
+        assert_eq!(
+            check(&maji, &codes, &offered),
+            Ok(("MAJI".into(), "15200".into()))
+        );
         let refused = [
             (
                 json!({"keyword": "stop", "forward": {}}),
@@ -163,9 +264,29 @@ mod tests {
                 json!({"keyword": "maji", "description": {"sw": ""}, "forward": {}}),
                 "1 to 80",
             ),
+            (json!({"keyword": "maji"}), "one of the two"),
+            (
+                json!({"keyword": "maji", "forward": {}, "answer": {"action": "bills.fetch", "reply": {"sw": "x"}}}),
+                "one of the two",
+            ),
+            (
+                json!({"keyword": "maji", "answer": {"action": "cases.status", "reply": {"sw": "x"}}}),
+                "not an action this agency",
+            ),
+            (
+                json!({"keyword": "maji", "answer": {"action": "bills.fetch", "reply": {}}}),
+                "at least one language",
+            ),
+            (
+                json!({"keyword": "maji", "answer": {"action": "bills.fetch", "reply": {"sw": "Bili {bills[0"}}}),
+                "answer.reply.sw",
+            ),
         ];
+        let offered = vec!["bills.fetch".to_string()];
         for (body, why) in refused {
-            let err = check(&spec(body.clone()), &codes).unwrap_err().to_string();
+            let err = check(&spec(body.clone()), &codes, &offered)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(why), "{body}: {err}");
         }
         // Unknown fields are refused when read, not ignored.

@@ -105,6 +105,8 @@ pub struct Routed {
     pub reply: Option<NewMessage>,
     /// A webhook to the agency: (agency, url, payload).
     pub webhook: Option<(String, String, String)>,
+    /// A back-office action to call before the reply can be written.
+    pub answer: Option<super::answer::PendingAnswer>,
 }
 
 /// Records each claimed message's routing and its effects, in one transaction. A claim no

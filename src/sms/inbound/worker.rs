@@ -2,7 +2,8 @@
 //! routing with its replies and webhooks in one transaction. Any number of routers on any
 //! number of nodes share the work; a router that dies leaves its claims to lapse.
 
-use super::route::{route, RouteContext};
+use super::answer::answer;
+use super::route::{reply_to, route, RouteContext};
 use super::store::{claim_incoming, finish_incoming, Routed};
 use crate::app::Gateway;
 use crate::db::{carriers, citizens};
@@ -73,6 +74,21 @@ pub async fn route_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
             sightings.push((msisdn, telco));
         }
         routed.push((mo, route(mo, language, &cx)));
+    }
+    // Services that answer: their back-office calls, side by side.
+    let answers = routed.iter().map(|(mo, r)| async move {
+        match &r.answer {
+            Some(pending) => Some(answer(gw, mo, pending).await),
+            None => None,
+        }
+    });
+    let answered = futures_util::future::join_all(answers).await;
+    for ((mo, routed), answered) in routed.iter_mut().zip(answered) {
+        if let Some((text, outcome, detail)) = answered {
+            routed.outcome = outcome;
+            routed.detail = Some(detail);
+            routed.reply = reply_to(mo, &cx, text);
+        }
     }
     // The telco that delivered a message is the one to answer through.
     let seen: Vec<_> = sightings.iter().map(|(m, t)| (m, t, now)).collect();
