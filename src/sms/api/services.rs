@@ -169,7 +169,7 @@ async fn save(gw: &AppState, service: &SmsService, replace: bool) -> Result<SmsS
         ServiceWrite::Done(saved) => {
             taken_in(gw).await;
             tracing::info!(agency = %saved.agency, service = %saved.id, keyword = %saved.keyword, "SMS service saved");
-            Ok(saved)
+            Ok(*saved)
         }
         ServiceWrite::Taken(word) => Err(ApiError::new(
             StatusCode::CONFLICT,

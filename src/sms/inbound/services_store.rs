@@ -9,7 +9,7 @@ use crate::ids::AgencyId;
 /// What a write to an agency's services did.
 #[derive(Debug)]
 pub enum ServiceWrite {
-    Done(SmsService),
+    Done(Box<SmsService>),
     /// Another service (of any agency) on the shortcode already answers this word.
     Taken(String),
     /// No such service of this agency.
@@ -128,7 +128,7 @@ pub async fn save_service(
                 }
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(ServiceWrite::Done(service.clone()))
+            Ok::<_, sqlx::Error>(ServiceWrite::Done(Box::new(service.clone())))
         }
         .await
     })
