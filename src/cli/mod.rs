@@ -6,6 +6,7 @@ mod dial;
 mod menus;
 pub mod phone;
 mod report;
+mod services;
 mod transactions;
 
 use crate::config::Config;
@@ -50,6 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         command: agencies::AgenciesCommand,
     },
+    /// Manage agencies' SMS keyword services on the shortcodes.
+    Services {
+        #[command(subcommand)]
+        command: services::ServicesCommand,
+    },
     /// Per agency and service: dialogues started and how they ended, where citizens
     /// stopped (a funnel over the menu's states), transactions and back-office latency.
     Report(report::ReportArgs),
@@ -90,6 +96,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Dial(args) => dial::run(args).await,
         Command::Telcos { command } => admin::telcos(config, command).await,
         Command::Agencies { command } => agencies::agencies(config, command).await,
+        Command::Services { command } => services::services(config, command).await,
         Command::Report(args) => report::run(config, args).await,
         Command::Transactions { command } => transactions::run(config, command).await,
     }
