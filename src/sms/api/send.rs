@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::msisdn::Msisdn;
 use crate::sms::encoding::{self, Encoding, MAX_PARTS};
+use crate::sms::inbound::store::incoming_sender;
 use crate::sms::message::{MessageId, Status};
 use crate::sms::store::accept::{accept_all, Acceptance, NewMessage, Stored};
 use axum::body::Bytes;
@@ -29,7 +30,9 @@ const MAX_IDEMPOTENCY_KEY: usize = 200;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
-    /// Numbers in international (`+255…`, `255…`) or national (`07…`) form.
+    /// Numbers in international (`+255…`, `255…`) or national (`07…`) form; the sender of
+    /// `in_reply_to` when left out there.
+    #[serde(default)]
     pub to: Vec<String>,
     pub text: String,
     /// A sender id registered for the agency.
@@ -41,6 +44,10 @@ pub struct SendRequest {
     /// Seconds the message may wait to be sent; past that it is `expired`.
     #[serde(default)]
     pub validity: Option<u64>,
+    /// The incoming message (`mo_…`, forwarded to one of the agency's services) this
+    /// answers; the reply goes out through the telco that delivered it.
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +110,23 @@ pub async fn send(
             "validity must be 60 to {MAX_VALIDITY_SECS} seconds"
         )));
     }
+    let mut request = request;
+    if let Some(mo) = &request.in_reply_to {
+        let sender = incoming_sender(&gw.db, mo, &caller.agency)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "incoming message not read");
+                ApiError::unavailable("the incoming message cannot be read right now; retry")
+            })?
+            .ok_or_else(|| {
+                invalid(format!(
+                    "in_reply_to {mo:?} is no message sent to this agency's services"
+                ))
+            })?;
+        if request.to.is_empty() {
+            request.to = vec![sender];
+        }
+    }
     if request.to.is_empty() {
         return Err(invalid("to lists no recipient"));
     }
@@ -153,6 +177,7 @@ pub async fn send(
         agency: caller.agency.clone(),
         messages,
         request: key.map(|key| (key.to_string(), request_sha256.clone(), response.clone())),
+        in_reply_to: request.in_reply_to.clone(),
     };
     let count = acceptance.messages.len();
     let writer = gw.clone();

@@ -182,3 +182,22 @@ pub async fn reply_address(db: &Db, id: &str) -> Result<Option<String>, DbError>
     })
     .op("find_reply_address")
 }
+
+/// The sender of incoming message `id` when it was routed to one of `agency`'s services and
+/// is a phone number: whom the agency may answer.
+pub async fn incoming_sender(
+    db: &Db,
+    id: &str,
+    agency: &crate::ids::AgencyId,
+) -> Result<Option<String>, DbError> {
+    on_both!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT sender FROM inbound_messages WHERE id = $1 AND agency_id = $2 AND sender_is_number",
+        )
+        .bind(id)
+        .bind(agency.as_str())
+        .fetch_optional(pool)
+        .await
+    })
+    .op("find_incoming_sender")
+}

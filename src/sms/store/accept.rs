@@ -107,6 +107,8 @@ pub struct Acceptance {
     pub messages: Vec<NewMessage>,
     /// Its `Idempotency-Key`, the hash of its body and its answer.
     pub request: Option<(String, String, String)>,
+    /// The incoming message its messages answer.
+    pub in_reply_to: Option<String>,
 }
 
 /// Stores `messages` for `agency` (and `request`'s key) in one transaction.
@@ -121,6 +123,7 @@ pub async fn accept(
         agency: agency.clone(),
         messages: messages.to_vec(),
         request: request.map(|r| (r.key.into(), r.request_sha256.into(), r.response.into())),
+        in_reply_to: None,
     };
     let mut stored = accept_all(db, std::slice::from_ref(&acceptance), now_ms).await?;
     Ok(stored.pop().expect("one outcome per request"))
@@ -176,7 +179,7 @@ pub async fn accept_all(
                         continue;
                     }
                 }
-                insert_messages!(tx, agency.as_str(), &acceptance.messages, None::<&str>, now, now_ms)?;
+                insert_messages!(tx, agency.as_str(), &acceptance.messages, acceptance.in_reply_to.as_deref(), now, now_ms)?;
                 outcomes.push(Stored::Accepted);
             }
             tx.commit().await?;
