@@ -3,7 +3,9 @@
 //! task at a time writes whatever has queued, as one transaction. Under load a commit
 //! carries tens of items instead of one; alone, an item is written at once.
 
+use futures_util::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -55,7 +57,12 @@ impl<I: Send + 'static, O: Send + 'static> GroupCommit<I, O> {
                         return;
                     }
                     let (items, dones): (Vec<I>, Vec<Done<O>>) = batch.into_iter().unzip();
-                    match write(items).await {
+                    // A write that panics fails its batch, not the group.
+                    let written = AssertUnwindSafe(write(items))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| Err("the write panicked".into()));
+                    match written {
                         Ok(outcomes) => {
                             for (done, outcome) in dones.into_iter().zip(outcomes) {
                                 let _ = done.send(Ok(outcome));
@@ -138,5 +145,23 @@ mod tests {
             2,
             "item 1 alone, then the other 49"
         );
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_panics_leaves_the_group_working() {
+        let group: Arc<GroupCommit<u32, u32>> = Arc::new(GroupCommit::new(8));
+        let submit = |item: u32| {
+            let group = group.clone();
+            async move {
+                let queue = group.clone();
+                let write = |items: Vec<u32>| async move {
+                    assert!(items != [1], "the write of item 1 panics");
+                    Ok(items)
+                };
+                group.submit(item, move || queue.clone(), write).await
+            }
+        };
+        assert_eq!(submit(1).await, Err("the write panicked".to_string()));
+        assert_eq!(submit(2).await, Ok(2));
     }
 }

@@ -92,6 +92,9 @@ pub async fn claim_incoming(
     .op("claim_incoming_sms")
 }
 
+/// The agency the gateway's own replies are sent as (created by migration 0007).
+pub const GATEWAY_AGENCY: &str = "mgov";
+
 /// What routing one message decided.
 #[derive(Debug, Clone, Default)]
 pub struct Routed {
@@ -101,7 +104,8 @@ pub struct Routed {
     /// `forwarded`, `help` or `ignored`.
     pub outcome: &'static str,
     pub detail: Option<String>,
-    /// A reply from the gateway itself, sent as agency `mgov`.
+    /// A reply: the service's agency's message, or the gateway's own (`mgov`) when no
+    /// service was reached.
     pub reply: Option<NewMessage>,
     /// A webhook to the agency: (agency, url, payload).
     pub webhook: Option<(String, String, String)>,
@@ -145,7 +149,9 @@ pub async fn finish_incoming(
                     continue;
                 }
                 if let Some(reply) = &routed.reply {
-                    crate::sms::store::accept::insert_messages!(tx, "mgov", std::slice::from_ref(reply), Some(mo.id.as_str()), now, now_ms)?;
+                    // A service's reply is its agency's message; the gateway's own (help) are `mgov`'s.
+                    let sender = routed.agency_id.as_deref().unwrap_or(GATEWAY_AGENCY);
+                    crate::sms::store::accept::insert_messages!(tx, sender, std::slice::from_ref(reply), Some(mo.id.as_str()), now, now_ms)?;
                 }
                 if let Some((agency, url, payload)) = &routed.webhook {
                     sqlx::query(
