@@ -541,7 +541,14 @@ async fn a_service_answers_from_the_back_office(backends: Backends) {
         .unwrap()
         .starts_with("DAWASA: hatukupata akaunti \"01234567\""));
     // The service's replies are its agency's messages, not the gateway's.
-    assert_eq!(count(db, "SELECT COUNT(*) FROM messages WHERE agency_id = 'dawasa'").await, 2);
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM messages WHERE agency_id = 'dawasa'"
+        )
+        .await,
+        2
+    );
     world.until_final(2).await;
     world.stop().await;
 }
