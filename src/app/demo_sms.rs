@@ -1,6 +1,6 @@
 //! The embedded default's keyword services on `15200`, registered exactly as an agency
-//! registers its own through `/v1/services/sms`: `MAJI <account>` (DAWASA) and
-//! `HALI <application>` (RITA) answer from the demo back office.
+//! registers its own through `/v1/services/sms`: `MAJI <account>` (DAWASA),
+//! `HALI <application>` (RITA) and `MIADI <office>` (NIDA) answer from the demo back office.
 
 use crate::db::{Db, DbError};
 use crate::ids::AgencyId;
@@ -48,6 +48,27 @@ fn demo_services() -> Vec<(&'static str, &'static str, serde_json::Value)> {
                     "not_found": {
                         "sw": "RITA: hatukupata ombi \"{arguments}\". Tuma HALI na namba ya ombi ya tarakimu 9 iliyo kwenye risiti.",
                         "en": "RITA: no application \"{arguments}\". Send STATUS and the 9-digit number on your receipt."
+                    }
+                }
+            }),
+        ),
+        (
+            "svc_00000000000000000DEMOMIADI",
+            "nida",
+            json!({
+                "keyword": "MIADI",
+                "aliases": {"en": ["APPOINTMENT"]},
+                "description": {"sw": "MIADI <ofisi>: nafasi za miadi (NIDA)", "en": "APPOINTMENT <office>: free times (NIDA)"},
+                "answer": {
+                    "action": "appointments.slots",
+                    "params": {"office": "{args[0]}"},
+                    "reply": {
+                        "sw": "NIDA, ofisi ya {office}: nafasi {slots[0].starts_at|day}, {slots[1].starts_at|day}, {slots[2].starts_at|day}. Kuweka miadi piga *152*00*3#",
+                        "en": "NIDA, {office} office: free at {slots[0].starts_at|day}, {slots[1].starts_at|day}, {slots[2].starts_at|day}. To book dial *152*00*3#"
+                    },
+                    "not_found": {
+                        "sw": "NIDA: tuma MIADI na jina la ofisi: Ilala, Kinondoni, Temeke, Ubungo au Kigamboni.",
+                        "en": "NIDA: send APPOINTMENT and an office: Ilala, Kinondoni, Temeke, Ubungo or Kigamboni."
                     }
                 }
             }),
