@@ -5,7 +5,7 @@
 //! message with `{"reply": "text"}` has that text sent back to its sender, once.
 
 use super::encoding;
-use super::inbound::store::reply_address;
+use super::inbound::store::incoming_sender;
 use super::store::accept::NewMessage;
 use super::store::webhooks::{claim_due, record_attempt, DueWebhook, WebhookNext};
 use crate::app::Gateway;
@@ -99,7 +99,7 @@ async fn deliver(gw: &Gateway, webhook: &DueWebhook) -> Result<(), crate::db::Db
     }
     let reply = match (&webhook.inbound_id, answer) {
         (Some(inbound_id), Some(answer)) if delivered => {
-            reply_from(gw, inbound_id, &answer).await?
+            reply_from(gw, webhook, inbound_id, &answer).await?
         }
         _ => None,
     };
@@ -127,6 +127,7 @@ async fn deliver(gw: &Gateway, webhook: &DueWebhook) -> Result<(), crate::db::Db
 /// a message to the sender; none when the answer holds no usable reply (logged).
 async fn reply_from(
     gw: &Gateway,
+    webhook: &DueWebhook,
     inbound_id: &str,
     answer: &[u8],
 ) -> Result<Option<NewMessage>, crate::db::DbError> {
@@ -150,7 +151,10 @@ async fn reply_from(
         );
         return Ok(None);
     }
-    let Some(sender) = reply_address(&gw.db, inbound_id).await? else {
+    let Ok(agency) = AgencyId::parse(&webhook.agency_id) else {
+        return Ok(None);
+    };
+    let Some(sender) = incoming_sender(&gw.db, inbound_id, &agency).await? else {
         return Ok(None);
     };
     let Ok(recipient) = Msisdn::parse(&sender, &gw.config.default_country) else {

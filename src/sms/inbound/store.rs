@@ -178,17 +178,6 @@ pub async fn finish_incoming(
     .op("finish_incoming_sms")
 }
 
-/// The sender of incoming message `id`, when it is a phone number (a reply can go to it).
-pub async fn reply_address(db: &Db, id: &str) -> Result<Option<String>, DbError> {
-    on_both!(db, pool => {
-        sqlx::query_scalar("SELECT sender FROM inbound_messages WHERE id = $1 AND sender_is_number")
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-    })
-    .op("find_reply_address")
-}
-
 /// The sender of incoming message `id` when it was routed to one of `agency`'s services and
 /// is a phone number: whom the agency may answer.
 pub async fn incoming_sender(
