@@ -5,6 +5,7 @@
 
 mod demo;
 mod demo_sms;
+pub(crate) mod rounds;
 mod serve;
 mod start;
 
@@ -137,7 +138,7 @@ impl Gateway {
         left
     }
 
-    /// Reloads telcos, agencies and keyword services from the database (other nodes may
+    /// Reloads telcos, agencies, keyword services and topics from the database (other nodes may
     /// have changed them).
     pub async fn refresh_directories(&self) -> Result<(), crate::db::DbError> {
         let telcos = crate::telcos::store::list_telcos(&self.db).await?;
@@ -166,6 +167,10 @@ impl Gateway {
                     .into_iter()
                     .map(move |word| ((service.shortcode.clone(), word), service.clone()))
             }));
+        let topics = crate::sms::subscriptions::store::all_topics(&self.db).await?;
+        self.sms
+            .topics
+            .replace(topics.into_iter().map(|topic| (topic.name.clone(), topic)));
         Ok(())
     }
 }

@@ -91,10 +91,14 @@ pub async fn spawn(config: Config) -> Result<Running, ServeError> {
             gateway.clone(),
             stopped.clone(),
         )),
+        tokio::spawn(crate::sms::broadcasts::worker::run(
+            gateway.clone(),
+            stopped.clone(),
+        )),
     ];
     // SQLite has one writer: more dispatchers would only wait on each other.
     let dispatchers = match gateway.db.kind() {
-        crate::db::DbKind::Sqlite => 1,
+        crate::db::DbKind::Sqlite => gateway.config.sms.dispatchers.min(1),
         crate::db::DbKind::Postgres => gateway.config.sms.dispatchers,
     };
     for _ in 0..dispatchers {

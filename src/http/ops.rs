@@ -32,7 +32,7 @@ async fn readyz(
         .await
         .map_err(|e| tracing::warn!(error = %e, "readyz: database"));
     let dispatcher = dispatcher(&gw).await;
-    let ready = sessions.is_ok() && database.is_ok() && dispatcher["status"] == "ok";
+    let ready = sessions.is_ok() && database.is_ok() && dispatcher["status"] != "stuck";
     let status = if ready {
         StatusCode::OK
     } else {
@@ -51,7 +51,8 @@ async fn readyz(
 /// How long a dispatcher round may last: a claim's lease, and a margin.
 const DISPATCH_ROUND_LIMIT_MS: i64 = 120_000;
 
-/// The SMS dispatcher: `ok` while its rounds keep finishing, with the queue it faces.
+/// The SMS dispatcher: `ok` while its rounds keep finishing (`off` on a node configured
+/// with none), with the queue it faces.
 async fn dispatcher(gw: &AppState) -> serde_json::Value {
     let now = crate::sessions::now_ms();
     let last = gw
@@ -62,7 +63,9 @@ async fn dispatcher(gw: &AppState) -> serde_json::Value {
     // still ok: only a round that runs past any lease is a stuck dispatcher.
     let started = gw.started_ms;
     let since = if last == 0 { now - started } else { now - last };
-    let status = if since <= DISPATCH_ROUND_LIMIT_MS {
+    let status = if gw.config.sms.dispatchers == 0 {
+        "off"
+    } else if since <= DISPATCH_ROUND_LIMIT_MS {
         "ok"
     } else {
         "stuck"

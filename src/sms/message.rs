@@ -36,7 +36,7 @@ impl fmt::Display for MessageId {
     }
 }
 
-/// Where a message is. `Delivered`, `Failed` and `Expired` are final: nothing moves a
+/// Where a message is. `Delivered`, `Failed`, `Expired` and `Cancelled` are final: nothing moves a
 /// message out of them, so a late or repeated report changes nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,16 +50,19 @@ pub enum Status {
     Delivered,
     Failed,
     Expired,
+    /// Never sent: its broadcast was cancelled, or its recipient opted out (STOP).
+    Cancelled,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Queued,
         Status::Sending,
         Status::Sent,
         Status::Delivered,
         Status::Failed,
         Status::Expired,
+        Status::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +73,7 @@ impl Status {
             Status::Delivered => "delivered",
             Status::Failed => "failed",
             Status::Expired => "expired",
+            Status::Cancelled => "cancelled",
         }
     }
 
@@ -78,13 +82,66 @@ impl Status {
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, Status::Delivered | Status::Failed | Status::Expired)
+        matches!(
+            self,
+            Status::Delivered | Status::Failed | Status::Expired | Status::Cancelled
+        )
     }
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Why a message is sent. STOP holds back the messages a citizen did not ask for
+/// ([`Purpose::heeds_opt_out`]); the others answer something the citizen did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// An agency's own send through `POST /v1/messages`.
+    Direct,
+    /// An answer to a citizen's incoming message.
+    Reply,
+    /// One subscriber's copy of a broadcast to a topic.
+    Broadcast {
+        broadcast_id: String,
+        topic_id: String,
+    },
+    /// An agency's notification of an event of the citizen's (a payment, a case).
+    Notification,
+    /// The result of a citizen's own USSD request, sent when it came too late for the screen.
+    Result,
+}
+
+impl Purpose {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Purpose::Direct => "direct",
+            Purpose::Reply => "reply",
+            Purpose::Broadcast { .. } => "broadcast",
+            Purpose::Notification => "notification",
+            Purpose::Result => "result",
+        }
+    }
+
+    /// Whether a recipient's STOP holds this message back, even once queued.
+    pub fn heeds_opt_out(purpose: &str) -> bool {
+        matches!(purpose, "direct" | "broadcast")
+    }
+
+    pub fn broadcast_id(&self) -> Option<&str> {
+        match self {
+            Purpose::Broadcast { broadcast_id, .. } => Some(broadcast_id),
+            _ => None,
+        }
+    }
+
+    pub fn topic_id(&self) -> Option<&str> {
+        match self {
+            Purpose::Broadcast { topic_id, .. } => Some(topic_id),
+            _ => None,
+        }
     }
 }
 
@@ -122,6 +179,14 @@ mod tests {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
         let finals: Vec<_> = Status::ALL.into_iter().filter(|s| s.is_final()).collect();
-        assert_eq!(finals, [Status::Delivered, Status::Failed, Status::Expired]);
+        assert_eq!(
+            finals,
+            [
+                Status::Delivered,
+                Status::Failed,
+                Status::Expired,
+                Status::Cancelled
+            ]
+        );
     }
 }

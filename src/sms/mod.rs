@@ -8,10 +8,13 @@
 //! - `dispatch`: claiming, routing, pacing, sending and settling messages.
 //! - `reports`: `/sms/{telco}/dlr`.
 //! - `inbound`: `/sms/{telco}/inbound`, keyword services and the router of incoming SMS.
+//! - `subscriptions`: topics, `JIUNGE`/`STOP`, and the opt-outs checked before each send.
+//! - `broadcasts`: one text to every subscriber of a topic, queued in chunks.
 //! - `webhooks`: signed status calls to agencies, retried until acknowledged.
 //! - `state`: what each node keeps for the channel; `settings`: the `[sms]` settings.
 
 pub mod api;
+pub mod broadcasts;
 pub mod channel;
 pub mod dispatch;
 pub mod encoding;
@@ -21,6 +24,7 @@ pub mod reports;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod subscriptions;
 pub mod webhooks;
 
 pub use state::SmsState;

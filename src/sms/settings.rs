@@ -8,7 +8,8 @@ use std::time::Duration;
 #[serde(deny_unknown_fields)]
 pub struct SmsSettings {
     /// Dispatchers on this node, each claiming its own batches (the embedded SQLite default
-    /// always runs one: it has one writer).
+    /// runs at most one: it has one writer). 0: this node sends nothing and leaves the
+    /// outbox to the others (a node that only takes callbacks).
     pub dispatchers: u32,
     /// Messages a dispatcher claims at a time.
     pub batch: u32,
@@ -41,8 +42,8 @@ impl Default for SmsSettings {
 
 impl SmsSettings {
     pub(crate) fn validate(&self) -> Result<(), (&'static str, &'static str)> {
-        if !(1..=64).contains(&self.dispatchers) {
-            return Err(("sms.dispatchers", "must be between 1 and 64"));
+        if self.dispatchers > 64 {
+            return Err(("sms.dispatchers", "must be between 0 and 64"));
         }
         if !(1..=2_000).contains(&self.batch) {
             return Err(("sms.batch", "must be between 1 and 2000"));

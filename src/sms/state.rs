@@ -7,6 +7,7 @@ use super::inbound::services::SmsService;
 use super::store::accept::{Acceptance, Stored};
 use super::store::events::{StatusChange, WebhookRoutes};
 use super::store::reports::ReportOutcome;
+use super::subscriptions::Topic;
 use crate::agencies::keys::KeyChecker;
 use crate::agencies::Agency;
 use crate::db::group_commit::GroupCommit;
@@ -40,6 +41,10 @@ pub struct SmsState {
     pub wake_router: Notify,
     /// Keyword services: (shortcode, word) → service; re-read when any node changes one.
     pub keywords: Directory<(String, String), SmsService>,
+    /// Topics by name: (JIUNGE MAFURIKO); re-read when any node changes one.
+    pub topics: Directory<String, Topic>,
+    /// Rung when a broadcast is created, so that its subscribers are queued at once.
+    pub wake_broadcasts: Notify,
     /// Rung when a status change queued a webhook.
     pub wake_webhooks: Notify,
     /// When a dispatcher on this node last finished a round (ms since the epoch; 0: never).
@@ -64,6 +69,8 @@ impl Default for SmsState {
             wake_webhooks: Notify::new(),
             wake_router: Notify::new(),
             keywords: Directory::default(),
+            topics: Directory::default(),
+            wake_broadcasts: Notify::new(),
             last_dispatch_ms: AtomicI64::new(0),
         }
     }
@@ -80,10 +87,14 @@ impl SmsState {
 }
 
 /// Webhooks go to the message's own callback URL, else its agency's; final statuses always,
-/// `sent` too for agencies that asked for every status.
+/// `sent` too for agencies that asked for every status. A broadcast's messages have none:
+/// the agency follows the broadcast's progress instead of one call per subscriber.
 impl WebhookRoutes for Directory<AgencyId, Agency> {
     fn url_for(&self, change: &StatusChange) -> Option<String> {
         let status = change.status()?;
+        if change.purpose == "broadcast" {
+            return None;
+        }
         let agency = AgencyId::parse(&change.agency_id)
             .ok()
             .and_then(|id| self.get(&id));

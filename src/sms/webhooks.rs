@@ -8,6 +8,7 @@ use super::encoding;
 use super::inbound::store::incoming_sender;
 use super::store::accept::NewMessage;
 use super::store::webhooks::{claim_due, record_attempt, DueWebhook, WebhookNext};
+use crate::app::rounds::run_rounds;
 use crate::app::Gateway;
 use crate::backoffice::signature;
 use crate::ids::AgencyId;
@@ -29,26 +30,9 @@ const MAX_ANSWER_BYTES: usize = 16 * 1024;
 /// How long an agency's reply may wait for its telco.
 const REPLY_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
 
-pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
-    loop {
-        if *stopped.borrow() {
-            return;
-        }
-        let handled = match deliver_once(&gw).await {
-            Ok(handled) => handled,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook round failed; trying again");
-                0
-            }
-        };
-        if handled == 0 {
-            tokio::select! {
-                _ = stopped.changed() => return,
-                _ = gw.sms.wake_webhooks.notified() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
-            }
-        }
-    }
+pub async fn run(gw: Arc<Gateway>, stopped: watch::Receiver<bool>) {
+    let nudge = &gw.sms.wake_webhooks;
+    run_rounds("webhooks", stopped, nudge, IDLE_POLL, || deliver_once(&gw)).await
 }
 
 /// Claims one batch of due webhooks and attempts each. Returns how many it attempted.

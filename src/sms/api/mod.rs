@@ -1,12 +1,14 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
 //! (`Authorization: Bearer mgk_...`): send, read one message, page through history; its
-//! keyword services on the shortcodes; and
+//! keyword services on the shortcodes; its topics and broadcasts to their subscribers; and
 //! the API's OpenAPI description, which needs no key.
 
+pub mod broadcasts;
 pub mod openapi;
 mod read;
 pub mod send;
 pub mod services;
+pub mod topics;
 
 use crate::agencies::keys::{bearer, KeyError};
 use crate::app::AppState;
@@ -32,6 +34,17 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/services/sms/{id}"),
     ("PUT", "/v1/services/sms/{id}"),
     ("DELETE", "/v1/services/sms/{id}"),
+    ("GET", "/v1/topics"),
+    ("POST", "/v1/topics"),
+    ("GET", "/v1/topics/{id}"),
+    ("PUT", "/v1/topics/{id}"),
+    ("DELETE", "/v1/topics/{id}"),
+    ("GET", "/v1/topics/{id}/subscribers"),
+    ("GET", "/v1/broadcasts"),
+    ("POST", "/v1/broadcasts"),
+    ("POST", "/v1/broadcasts/estimate"),
+    ("GET", "/v1/broadcasts/{id}"),
+    ("POST", "/v1/broadcasts/{id}/cancel"),
     ("GET", "/v1/openapi.json"),
 ];
 
@@ -49,6 +62,19 @@ pub fn router() -> Router<AppState> {
                 .put(services::replace)
                 .delete(services::remove),
         )
+        .route("/v1/topics", get(topics::list).post(topics::create))
+        .route(
+            "/v1/topics/{id}",
+            get(topics::one).put(topics::replace).delete(topics::remove),
+        )
+        .route("/v1/topics/{id}/subscribers", get(topics::subscriber_page))
+        .route(
+            "/v1/broadcasts",
+            get(broadcasts::list).post(broadcasts::create),
+        )
+        .route("/v1/broadcasts/estimate", post(broadcasts::estimate))
+        .route("/v1/broadcasts/{id}", get(broadcasts::one))
+        .route("/v1/broadcasts/{id}/cancel", post(broadcasts::cancel))
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -4,12 +4,13 @@
 //! message is committed.
 
 use super::{invalid, AgencyCaller};
+use crate::agencies::Agency;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::msisdn::Msisdn;
 use crate::sms::encoding::{self, Encoding, MAX_PARTS};
 use crate::sms::inbound::store::incoming_sender;
-use crate::sms::message::{MessageId, Status};
+use crate::sms::message::{MessageId, Purpose, Status};
 use crate::sms::store::accept::{accept_all, Acceptance, NewMessage, Stored};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -90,26 +91,12 @@ pub async fn send(
         .ok_or_else(|| ApiError::unavailable("the agency's record is not loaded yet; retry"))?;
     let (encoding, parts) = check_text(&request.text)?;
     if let Some(from) = &request.from {
-        if from.chars().count() > MAX_SENDER_ID || !agency.sender_ids.iter().any(|s| s == from) {
-            let known = if agency.sender_ids.is_empty() {
-                "none is registered".to_string()
-            } else {
-                format!("registered: {}", agency.sender_ids.join(", "))
-            };
-            return Err(invalid(format!(
-                "sender id {from:?} is not registered for this agency ({known})"
-            )));
-        }
+        check_sender_id(&agency, from)?;
     }
     if let Some(url) = &request.callback_url {
         check_url(url)?;
     }
-    let validity = request.validity.unwrap_or(DEFAULT_VALIDITY_SECS);
-    if !(60..=MAX_VALIDITY_SECS).contains(&validity) {
-        return Err(invalid(format!(
-            "validity must be 60 to {MAX_VALIDITY_SECS} seconds"
-        )));
-    }
+    let validity = check_validity(request.validity)?;
     let mut request = request;
     if let Some(mo) = &request.in_reply_to {
         let sender = incoming_sender(&gw.db, mo, &caller.agency)
@@ -156,6 +143,11 @@ pub async fn send(
             parts: parts as u32,
             callback_url: request.callback_url.clone(),
             expires_ms,
+            purpose: if request.in_reply_to.is_some() {
+                Purpose::Reply
+            } else {
+                Purpose::Direct
+            },
         })
         .collect();
     let answer = SendAnswer {
@@ -202,11 +194,21 @@ pub async fn send(
             tracing::error!(error = %e, agency = %caller.agency, "messages not stored");
             ApiError::unavailable("messages could not be stored; nothing was accepted, retry")
         })?;
+    if stored == Stored::Accepted {
+        gw.sms.accepted(&caller.agency, count, parts);
+    }
+    answer_stored(stored, &request_sha256, response)
+}
+
+/// The answer to a stored request: `202` with `response`, or with the first answer when the
+/// key was used before for the same body; `409` when it was used for another.
+pub(crate) fn answer_stored(
+    stored: Stored,
+    request_sha256: &str,
+    response: String,
+) -> Result<Response, ApiError> {
     match stored {
-        Stored::Accepted => {
-            gw.sms.accepted(&caller.agency, count, parts);
-            Ok(accepted(response))
-        }
+        Stored::Accepted => Ok(accepted(response)),
         Stored::Repeat {
             request_sha256: first,
             response,
@@ -219,6 +221,32 @@ pub async fn send(
     }
 }
 
+/// Refused unless `from` is one of the agency's registered sender ids.
+pub(crate) fn check_sender_id(agency: &Agency, from: &str) -> Result<(), ApiError> {
+    if from.chars().count() <= MAX_SENDER_ID && agency.sender_ids.iter().any(|s| s == from) {
+        return Ok(());
+    }
+    let known = if agency.sender_ids.is_empty() {
+        "none is registered".to_string()
+    } else {
+        format!("registered: {}", agency.sender_ids.join(", "))
+    };
+    Err(invalid(format!(
+        "sender id {from:?} is not registered for this agency ({known})"
+    )))
+}
+
+/// A request's validity in seconds: the default when left out, refused out of range.
+pub(crate) fn check_validity(validity: Option<u64>) -> Result<u64, ApiError> {
+    let validity = validity.unwrap_or(DEFAULT_VALIDITY_SECS);
+    if !(60..=MAX_VALIDITY_SECS).contains(&validity) {
+        return Err(invalid(format!(
+            "validity must be 60 to {MAX_VALIDITY_SECS} seconds"
+        )));
+    }
+    Ok(validity)
+}
+
 fn accepted(json: String) -> Response {
     (
         StatusCode::ACCEPTED,
@@ -228,7 +256,7 @@ fn accepted(json: String) -> Response {
         .into_response()
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -245,7 +273,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     Ok(Some(key))
 }
 
-fn check_text(text: &str) -> Result<(Encoding, usize), ApiError> {
+pub(crate) fn check_text(text: &str) -> Result<(Encoding, usize), ApiError> {
     if text.trim().is_empty() {
         return Err(invalid("text is empty"));
     }

@@ -124,7 +124,7 @@ pub async fn remove(
     if !deleted {
         return Err(not_found(&id));
     }
-    taken_in(&gw).await;
+    taken_in(&gw, "sms_services").await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +167,7 @@ async fn save(gw: &AppState, service: &SmsService, replace: bool) -> Result<SmsS
         .map_err(unavailable)?
     {
         ServiceWrite::Done(saved) => {
-            taken_in(gw).await;
+            taken_in(gw, "sms_services").await;
             tracing::info!(agency = %saved.agency, service = %saved.id, keyword = %saved.keyword, "SMS service saved");
             Ok(*saved)
         }
@@ -183,11 +183,12 @@ async fn save(gw: &AppState, service: &SmsService, replace: bool) -> Result<SmsS
     }
 }
 
-/// This node takes the change in at once; the others when they hear of it.
-async fn taken_in(gw: &AppState) {
-    let _ = changes::announce(&gw.db, "sms_services").await;
+/// This node takes a change to `what` (`sms_services`, `sms_topics`) in at once; the others
+/// when they hear of it.
+pub(super) async fn taken_in(gw: &AppState, what: &'static str) {
+    let _ = changes::announce(&gw.db, what).await;
     if let Err(e) = gw.refresh_directories().await {
-        tracing::warn!(error = %e, "SMS services saved but not re-read; taken in at the next refresh");
+        tracing::warn!(error = %e, what, "change saved but not re-read; taken in at the next refresh");
     }
 }
 

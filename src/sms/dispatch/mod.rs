@@ -13,6 +13,7 @@ use super::channel::{OutgoingSms, SendError};
 use super::message::MessageId;
 use super::store::dispatch::{claim_due, settle, Claimed, Settle, Settlement};
 use super::store::reports::match_early_reports;
+use super::subscriptions::held_back::held_back;
 use crate::app::Gateway;
 use crate::db::carriers;
 use crate::ids::TelcoId;
@@ -74,12 +75,24 @@ pub async fn dispatch_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     }
     // Settled as they finish, a few at a time: one slow telco answer must not hold back
     // the status of messages sent long before it.
+    // A STOP that came after a message was queued still holds it back.
+    let held = held_back(&gw.db, &claimed).await?;
+    let mut finished: Vec<Settle> = claimed
+        .iter()
+        .filter_map(|m| {
+            held.get(&m.id).map(|reason| Settle {
+                id: MessageId::from_stored(m.id.clone()),
+                attempt: m.attempts,
+                settlement: Settlement::Cancelled { reason },
+            })
+        })
+        .collect();
     let carriers = last_carriers(gw, &claimed).await;
     let mut sending: FuturesUnordered<_> = claimed
         .iter()
+        .filter(|m| !held.contains_key(&m.id))
         .map(|m| send_one(gw, m, carriers.get(&m.recipient).map(String::as_str)))
         .collect();
-    let mut finished = Vec::new();
     let mut settle_by = None;
     loop {
         let next = match settle_by {

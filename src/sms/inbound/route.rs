@@ -12,6 +12,7 @@ use crate::ids::AgencyId;
 use crate::language::Language;
 use crate::msisdn::Msisdn;
 use crate::sms::store::accept::NewMessage;
+use crate::sms::subscriptions::{commands, Topic};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -22,6 +23,8 @@ const REPLY_VALIDITY_MS: i64 = 60 * 60 * 1000;
 pub struct RouteContext<'a> {
     /// (shortcode, word) → service.
     pub keywords: &'a HashMap<(String, String), Arc<SmsService>>,
+    /// Topic name → topic, for JIUNGE and STOP.
+    pub topics: &'a HashMap<String, Arc<Topic>>,
     pub agencies: &'a HashMap<AgencyId, Arc<Agency>>,
     pub shortcodes: &'a [String],
     pub default_country: &'a str,
@@ -60,12 +63,7 @@ pub fn route(mo: &ClaimedMo, language: Language, cx: &RouteContext<'_>) -> Route
                 );
                 return helped(mo, cx, Some(keyword), "asked for help", reply);
             }
-            return Routed {
-                keyword: Some(keyword),
-                outcome: "ignored",
-                detail: Some("subscriptions are not offered on this gateway yet".into()),
-                ..Default::default()
-            };
+            return commands::route(mo, &keyword, &text_words[1..], language, cx);
         }
         let Some(service) = cx.keywords.get(&(mo.shortcode.clone(), keyword.clone())) else {
             continue;

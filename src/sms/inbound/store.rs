@@ -101,7 +101,8 @@ pub struct Routed {
     pub keyword: Option<String>,
     pub service_id: Option<String>,
     pub agency_id: Option<String>,
-    /// `forwarded`, `help` or `ignored`.
+    /// `forwarded`, `answered`, `help`, `ignored`, or for subscription words `subscribed`,
+    /// `unsubscribed`, `stopped`.
     pub outcome: &'static str,
     pub detail: Option<String>,
     /// A reply: the service's agency's message, or the gateway's own (`mgov`) when no
@@ -111,6 +112,8 @@ pub struct Routed {
     pub webhook: Option<(String, String, String)>,
     /// A back-office action to call before the reply can be written.
     pub answer: Option<super::answer::PendingAnswer>,
+    /// A change to the sender's subscriptions (JIUNGE, STOP).
+    pub subscription: Option<crate::sms::subscriptions::store::Change>,
 }
 
 /// Records each claimed message's routing and its effects, in one transaction. A claim no
@@ -152,6 +155,9 @@ pub async fn finish_incoming(
                     // A service's reply is its agency's message; the gateway's own (help) are `mgov`'s.
                     let sender = routed.agency_id.as_deref().unwrap_or(GATEWAY_AGENCY);
                     crate::sms::store::accept::insert_messages!(tx, sender, std::slice::from_ref(reply), Some(mo.id.as_str()), now, now_ms)?;
+                }
+                if let Some(change) = &routed.subscription {
+                    crate::sms::subscriptions::store::apply_change!(tx, change, now);
                 }
                 if let Some((agency, url, payload)) = &routed.webhook {
                     sqlx::query(

@@ -5,6 +5,7 @@
 use super::answer::answer;
 use super::route::{reply_to, route, RouteContext};
 use super::store::{claim_incoming, finish_incoming, Routed};
+use crate::app::rounds::run_rounds;
 use crate::app::Gateway;
 use crate::db::{carriers, citizens};
 use crate::ids::TelcoId;
@@ -21,26 +22,12 @@ const LEASE: Duration = Duration::from_secs(60);
 /// How often an idle router looks for messages another node stored.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
-pub async fn run(gw: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
-    loop {
-        if *stopped.borrow() {
-            return;
-        }
-        let handled = match route_once(&gw).await {
-            Ok(handled) => handled,
-            Err(e) => {
-                tracing::warn!(error = %e, "routing round failed; trying again");
-                0
-            }
-        };
-        if handled == 0 {
-            tokio::select! {
-                _ = stopped.changed() => return,
-                _ = gw.sms.wake_router.notified() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
-            }
-        }
-    }
+pub async fn run(gw: Arc<Gateway>, stopped: watch::Receiver<bool>) {
+    let nudge = &gw.sms.wake_router;
+    run_rounds("routing incoming SMS", stopped, nudge, IDLE_POLL, || {
+        route_once(&gw)
+    })
+    .await
 }
 
 /// Claims one batch, routes it and records it. Returns how many messages it claimed.
@@ -52,8 +39,10 @@ pub async fn route_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     }
     let keywords = gw.sms.keywords.snapshot();
     let agencies = gw.agencies.snapshot();
+    let topics = gw.sms.topics.snapshot();
     let cx = RouteContext {
         keywords: &keywords,
+        topics: &topics,
         agencies: &agencies,
         shortcodes: &gw.config.sms.shortcodes,
         default_country: &gw.config.default_country,

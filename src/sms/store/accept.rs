@@ -6,7 +6,7 @@ use crate::db::{on_both, BeginWrite, Db, DbError, OpExt, Timestamp};
 use crate::ids::AgencyId;
 use crate::msisdn::Msisdn;
 use crate::sms::encoding::Encoding;
-use crate::sms::message::MessageId;
+use crate::sms::message::{MessageId, Purpose};
 
 /// How long an idempotency key holds its first answer.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -22,6 +22,7 @@ pub struct NewMessage {
     pub parts: u32,
     pub callback_url: Option<String>,
     pub expires_ms: i64,
+    pub purpose: Purpose,
 }
 
 impl NewMessage {
@@ -37,6 +38,7 @@ impl NewMessage {
             parts: parts as u32,
             callback_url: None,
             expires_ms,
+            purpose: Purpose::Reply,
         }
     }
 }
@@ -67,12 +69,13 @@ pub enum Stored {
 macro_rules! insert_messages {
     ($tx:expr, $agency:expr, $messages:expr, $in_reply_to:expr, $now:expr, $now_ms:expr) => {{
         const COLUMNS: &str = "id, agency_id, recipient, sender_id, text, encoding, parts, \
-            callback_url, status, due_ms, expires_ms, created_at, updated_at, in_reply_to";
+            callback_url, status, due_ms, expires_ms, created_at, updated_at, in_reply_to, \
+            purpose, broadcast_id, topic_id";
         let agency: &str = $agency;
         let in_reply_to: Option<&str> = $in_reply_to;
         let messages: &[$crate::sms::store::accept::NewMessage] = $messages;
         let mut inserted: Result<(), sqlx::Error> = Ok(());
-        for chunk in messages.chunks($crate::db::rows_per_statement(14)) {
+        for chunk in messages.chunks($crate::db::rows_per_statement(17)) {
             let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO messages ({COLUMNS}) "));
             qb.push_values(chunk, |mut row, m| {
                 row.push_bind(m.id.as_str().to_string())
@@ -88,7 +91,10 @@ macro_rules! insert_messages {
                     .push_bind(m.expires_ms)
                     .push_bind($now)
                     .push_bind($now)
-                    .push_bind(in_reply_to.map(str::to_string));
+                    .push_bind(in_reply_to.map(str::to_string))
+                    .push_bind(m.purpose.as_str())
+                    .push_bind(m.purpose.broadcast_id().map(str::to_string))
+                    .push_bind(m.purpose.topic_id().map(str::to_string));
             });
             if let Err(e) = qb.build().execute(&mut *$tx).await {
                 inserted = Err(e);
@@ -99,6 +105,49 @@ macro_rules! insert_messages {
     }};
 }
 pub(crate) use insert_messages;
+
+/// Claims a request's `Idempotency-Key` in an open transaction:
+/// `claim_idempotency_key!(tx, agency, key, request_sha256, response, now)` is `None` when
+/// the key is new (the caller goes on to store the request), else the first request's
+/// [`Stored::Repeat`]. A concurrent request with the same key waits for the first to commit.
+macro_rules! claim_idempotency_key {
+    ($tx:expr, $agency:expr, $key:expr, $request_sha256:expr, $response:expr, $now:expr) => {{
+        let cutoff = $crate::db::Timestamp(
+            $now.0 - chrono::Duration::milliseconds($crate::sms::store::accept::IDEMPOTENCY_WINDOW_MS),
+        );
+        sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
+            .bind($agency)
+            .bind($key)
+            .bind(cutoff)
+            .execute(&mut *$tx)
+            .await?;
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
+        )
+        .bind($agency)
+        .bind($key)
+        .bind($request_sha256)
+        .bind($response)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            let (request_sha256, response): (String, String) = sqlx::query_as(
+                "SELECT request_sha256, response FROM idempotency_keys WHERE agency_id = $1 AND key = $2",
+            )
+            .bind($agency)
+            .bind($key)
+            .fetch_one(&mut *$tx)
+            .await?;
+            Some($crate::sms::store::accept::Stored::Repeat { request_sha256, response })
+        } else {
+            None
+        }
+    }};
+}
+pub(crate) use claim_idempotency_key;
 
 /// One request's messages, as the API hands them to be stored.
 #[derive(Debug, Clone)]
@@ -146,36 +195,9 @@ pub async fn accept_all(
             for acceptance in requests {
                 let agency = &acceptance.agency;
                 if let Some((key, request_sha256, response)) = &acceptance.request {
-                    let cutoff = Timestamp(now.0 - chrono::Duration::milliseconds(IDEMPOTENCY_WINDOW_MS));
-                    sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
-                        .bind(agency.as_str())
-                        .bind(key)
-                        .bind(cutoff)
-                        .execute(&mut *tx)
-                        .await?;
-                    // A concurrent request with the same key waits here for the first to commit.
-                    let claimed = sqlx::query(
-                        "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
-                    )
-                    .bind(agency.as_str())
-                    .bind(key)
-                    .bind(request_sha256)
-                    .bind(response)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if claimed == 0 {
-                        let (request_sha256, response): (String, String) = sqlx::query_as(
-                            "SELECT request_sha256, response FROM idempotency_keys
-                             WHERE agency_id = $1 AND key = $2",
-                        )
-                        .bind(agency.as_str())
-                        .bind(key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        outcomes.push(Stored::Repeat { request_sha256, response });
+                    let first = claim_idempotency_key!(tx, agency.as_str(), key, request_sha256, response, now);
+                    if let Some(first) = first {
+                        outcomes.push(first);
                         continue;
                     }
                 }

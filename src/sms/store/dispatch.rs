@@ -22,6 +22,9 @@ pub struct Claimed {
     /// lease lapsed cannot settle a claim another has since made.
     pub attempts: i32,
     pub expires_ms: i64,
+    /// Why it is sent ([`crate::sms::message::Purpose`]), and a broadcast's topic.
+    pub purpose: String,
+    pub topic_id: Option<String>,
 }
 
 const CLAIMED_COLUMNS: &[&str] = &[
@@ -35,6 +38,8 @@ const CLAIMED_COLUMNS: &[&str] = &[
     "telco_id",
     "attempts",
     "expires_ms",
+    "purpose",
+    "topic_id",
 ];
 
 /// Claims up to `limit` due messages (queued ones whose time has come, and sending ones
@@ -79,6 +84,8 @@ pub enum Settlement {
     Failed { error: String },
     /// Its validity ended before it could be sent.
     Expired,
+    /// Not to be sent at all (its recipient opted out).
+    Cancelled { reason: &'static str },
 }
 
 /// One claim and its settlement.
@@ -143,6 +150,9 @@ impl<'a> SettleRow<'a> {
                 (Status::Failed, None, None, None, Some(error.as_str()))
             }
             Settlement::Expired => (Status::Expired, None, None, None, None),
+            Settlement::Cancelled { reason } => {
+                (Status::Cancelled, None, None, None, Some(*reason))
+            }
         };
         Self {
             id: claim.id.as_str(),

@@ -16,11 +16,12 @@ pub struct StatusChange {
     pub telco_message_id: Option<String>,
     pub callback_url: Option<String>,
     pub last_error: Option<String>,
+    pub purpose: String,
 }
 
 /// The columns a status change returns, for `RETURNING`.
-pub const CHANGE_COLUMNS: &str =
-    "id, agency_id, recipient, parts, status, telco_id, telco_message_id, callback_url, last_error";
+pub const CHANGE_COLUMNS: &str = "id, agency_id, recipient, parts, status, telco_id, \
+    telco_message_id, callback_url, last_error, purpose";
 
 impl StatusChange {
     pub fn status(&self) -> Option<Status> {

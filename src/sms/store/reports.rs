@@ -12,7 +12,7 @@ use crate::sms::message::{ReportedStatus, Status};
 #[derive(Debug, Clone)]
 pub enum ReportOutcome {
     /// It made its message final.
-    Final(StatusChange),
+    Final(Box<StatusChange>),
     /// It said the message is still on its way; written in the history.
     InTransit,
     /// Its message was already final (a repeated or late report): nothing changed.
@@ -93,7 +93,7 @@ pub async fn apply_all(
     let finish = format!(
         "UPDATE messages SET status = $2, telco_id = COALESCE(telco_id, $3), updated_at = $4,
                 last_error = CASE WHEN $2 = 'delivered' THEN last_error ELSE $5 END
-         WHERE id = $1 AND status NOT IN ('delivered', 'failed', 'expired')
+         WHERE id = $1 AND status NOT IN ('delivered', 'failed', 'expired', 'cancelled')
          RETURNING {CHANGE_COLUMNS}"
     );
     let mut order: Vec<usize> = (0..reports.len()).collect();
@@ -176,7 +176,7 @@ pub async fn apply_all(
                         match changed {
                             Some(change) => {
                                 record_change!(tx, &change, Some(report.detail.as_str()), routes, now, now_ms);
-                                ReportOutcome::Final(change)
+                                ReportOutcome::Final(Box::new(change))
                             }
                             None => ReportOutcome::AlreadyFinal,
                         }

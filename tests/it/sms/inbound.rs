@@ -41,7 +41,14 @@ async fn agency_endpoint(
 }
 
 /// Posts one MO in Africa's Talking's format to `base`; the HTTP status.
-async fn deliver(world: &SmsWorld, base: &str, id: &str, from: &str, to: &str, text: &str) -> u16 {
+pub(super) async fn deliver(
+    world: &SmsWorld,
+    base: &str,
+    id: &str,
+    from: &str,
+    to: &str,
+    text: &str,
+) -> u16 {
     let mut request = world
         .gw
         .http
@@ -65,7 +72,7 @@ async fn deliver(world: &SmsWorld, base: &str, id: &str, from: &str, to: &str, t
         .as_u16()
 }
 
-async fn api(
+pub(super) async fn api(
     world: &SmsWorld,
     key: &str,
     method: reqwest::Method,
@@ -86,7 +93,7 @@ async fn api(
 }
 
 /// (outcome, detail, reply text) of every incoming message once all are routed, by telco id.
-async fn routed(
+pub(super) async fn routed(
     db: &Db,
     count: i64,
 ) -> std::collections::BTreeMap<String, (String, String, Option<String>)> {
@@ -115,7 +122,7 @@ async fn routed(
     }
 }
 
-async fn count(db: &Db, sql: &str) -> i64 {
+pub(super) async fn count(db: &Db, sql: &str) -> i64 {
     match db {
         Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
         Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),

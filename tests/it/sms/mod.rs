@@ -6,5 +6,6 @@ mod openapi;
 mod routing;
 mod send;
 mod shared_pace;
+mod subscriptions;
 mod webhooks;
 mod world;

@@ -20,11 +20,14 @@ use mgov::ids::AgencyId;
 use mgov::msisdn::Msisdn;
 use mgov::sms::api::openapi::DOCUMENT;
 use mgov::sms::api::ROUTES;
+use mgov::sms::broadcasts::store::{create, Broadcast};
 use mgov::sms::encoding::part_count;
 use mgov::sms::inbound::services::SmsService;
 use mgov::sms::inbound::services_store::{save_service, ServiceWrite};
-use mgov::sms::message::MessageId;
+use mgov::sms::message::{MessageId, Purpose};
 use mgov::sms::store::accept::{accept, NewMessage};
+use mgov::sms::subscriptions::store::{save_topic, TopicWrite};
+use mgov::sms::subscriptions::Topic;
 use schema::{departures, resolve};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -329,6 +332,7 @@ async fn store_found_example(gw: &TestGateway, doc: &Value, agency: &AgencyId) {
         parts: parts as u32,
         callback_url: None,
         expires_ms: mgov::sessions::now_ms() + 3_600_000,
+        purpose: Purpose::Direct,
     };
     let now = mgov::sessions::now_ms();
     accept(&gw.running.gateway.db, agency, &[message], None, now)
@@ -360,6 +364,52 @@ async fn store_found_service(gw: &TestGateway, doc: &Value, agency: &AgencyId) {
     assert!(matches!(saved, ServiceWrite::Done(_)), "{saved:?}");
 }
 
+/// Stores the topics and the broadcast the examples of `/v1/topics/{id}` and
+/// `/v1/broadcasts/{id}` read, as the document shows them (the `deleted` example deletes
+/// the second topic).
+async fn store_subscription_examples(gw: &TestGateway, doc: &Value, agency: &AgencyId) {
+    let db = &gw.running.gateway.db;
+    let example = |path: &str, method: &str, name: &str| {
+        let parameters = doc["paths"][path][method]["parameters"].as_array().unwrap();
+        let id = parameters.iter().find(|p| p["name"] == "id").unwrap();
+        id["examples"][name]["value"].as_str().unwrap().to_string()
+    };
+    let shown = &doc["paths"]["/v1/topics/{id}"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["examples"]["found"]["value"];
+    let topics = [
+        (example("/v1/topics/{id}", "get", "found"), "MAFURIKO"),
+        (
+            example("/v1/topics/{id}", "delete", "deleted"),
+            "KIPINDUPINDU",
+        ),
+    ];
+    for (id, name) in topics.clone() {
+        let topic = Topic {
+            id,
+            agency: agency.clone(),
+            name: name.into(),
+            description: serde_json::from_value(shown["description"].clone()).unwrap(),
+        };
+        let saved = save_topic(db, &topic, false).await.unwrap();
+        assert!(matches!(saved, TopicWrite::Done), "{saved:?}");
+    }
+    gw.running.gateway.refresh_directories().await.unwrap();
+    let broadcast = Broadcast {
+        id: example("/v1/broadcasts/{id}", "get", "found"),
+        agency_id: agency.to_string(),
+        topic_id: topics[0].0.clone(),
+        texts: r#"{"sw":"Tahadhari"}"#.into(),
+        sender_id: None,
+        status: "queued".into(),
+        cursor_msisdn: String::new(),
+        queued: 0,
+        estimated_parts: 0,
+        expires_ms: mgov::sessions::now_ms() + 3_600_000,
+        created_at: mgov::db::Timestamp::now(),
+    };
+    create(db, &broadcast, None).await.unwrap();
+}
+
 #[tokio::test]
 async fn every_request_example_is_answered_as_the_document_says() {
     let gw = embedded().await;
@@ -384,6 +434,7 @@ async fn every_request_example_is_answered_as_the_document_says() {
     assert_eq!(doc, document(), "served as embedded");
     store_found_example(&gw, &doc, &agency).await;
     store_found_service(&gw, &doc, &agency).await;
+    store_subscription_examples(&gw, &doc, &agency).await;
 
     let mut wrong = Vec::new();
     for (path, method, op) in operations(&doc) {

@@ -173,6 +173,21 @@ impl SmsWorld {
         }
     }
 
+    /// What the telco simulator delivered to `to`, oldest first: (sender id, text).
+    pub async fn handset(&self, to: &str) -> Vec<(Option<String>, String)> {
+        let url = format!("{}/messages?to={to}", self.simulator);
+        let page: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let from = m["from"].as_str().map(String::from);
+                (from, m["text"].as_str().unwrap_or_default().to_string())
+            })
+            .collect()
+    }
+
     pub async fn stop(self) {
         self.gw.stop().await;
     }

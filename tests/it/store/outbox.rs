@@ -9,7 +9,7 @@ use mgov::db::Db;
 use mgov::ids::TelcoId;
 use mgov::sms::channel::{DeliveryReport, ReportFor};
 use mgov::sms::encoding::Encoding;
-use mgov::sms::message::{MessageId, ReportedStatus, Status};
+use mgov::sms::message::{MessageId, Purpose, ReportedStatus, Status};
 use mgov::sms::store::accept::{accept, IdempotentRequest, NewMessage, Stored};
 use mgov::sms::store::dispatch::{claim_due, settle, Settle, Settlement};
 use mgov::sms::store::events::{StatusChange, WebhookRoutes};
@@ -51,6 +51,7 @@ fn messages(count: usize) -> Vec<NewMessage> {
             parts: 1,
             callback_url: None,
             expires_ms: NOW + 3_600_000,
+            purpose: Purpose::Direct,
         })
         .collect()
 }

@@ -47,6 +47,7 @@ fn webhook_examples_are_what_the_gateway_sends_and_signs() {
             telco_message_id: None,
             callback_url: None,
             last_error: None,
+            purpose: "direct".into(),
         };
         let at = chrono::DateTime::parse_from_rfc3339(shown["at"].as_str().unwrap())
             .unwrap()

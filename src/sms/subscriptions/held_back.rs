@@ -1,0 +1,84 @@
+//! Which claimed messages a STOP holds back, asked just before they are sent: a number that
+//! sent STOP gets no direct send or broadcast, and a broadcast goes only to numbers still
+//! subscribed to its topic. Replies, notifications and results answer something the citizen
+//! did, and are not held back.
+
+use crate::db::{on_both, Db, DbError, OpExt};
+use crate::sms::message::Purpose;
+use crate::sms::store::dispatch::Claimed;
+use std::collections::{HashMap, HashSet};
+
+pub const OPTED_OUT: &str = "the recipient opted out (STOP)";
+pub const LEFT_TOPIC: &str = "the recipient is no longer subscribed to the topic";
+
+/// The claimed messages not to send, by id, with why.
+pub async fn held_back(
+    db: &Db,
+    claimed: &[Claimed],
+) -> Result<HashMap<String, &'static str>, DbError> {
+    let heeding: Vec<&Claimed> = claimed
+        .iter()
+        .filter(|m| Purpose::heeds_opt_out(&m.purpose))
+        .collect();
+    if heeding.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut numbers: Vec<&str> = heeding.iter().map(|m| m.recipient.as_str()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let opted_out = opted_out(db, &numbers).await?;
+    let subscribed = if heeding.iter().any(|m| m.topic_id.is_some()) {
+        subscriptions(db, &numbers).await?
+    } else {
+        HashSet::new()
+    };
+    let mut held = HashMap::new();
+    for message in heeding {
+        if opted_out.contains(&message.recipient) {
+            held.insert(message.id.clone(), OPTED_OUT);
+        } else if let Some(topic) = &message.topic_id {
+            if !subscribed.contains(&(message.recipient.clone(), topic.clone())) {
+                held.insert(message.id.clone(), LEFT_TOPIC);
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// `($1, $2, ...)` for `count` values, on either backend.
+fn placeholders(count: usize) -> String {
+    let list: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
+    format!("({})", list.join(", "))
+}
+
+async fn opted_out(db: &Db, numbers: &[&str]) -> Result<HashSet<String>, DbError> {
+    let sql = format!(
+        "SELECT msisdn FROM opt_outs WHERE msisdn IN {}",
+        placeholders(numbers.len())
+    );
+    let rows: Vec<String> = on_both!(db, pool => {
+        let mut query = sqlx::query_scalar(&sql);
+        for number in numbers {
+            query = query.bind(*number);
+        }
+        query.fetch_all(pool).await
+    })
+    .op("find_opt_outs")?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn subscriptions(db: &Db, numbers: &[&str]) -> Result<HashSet<(String, String)>, DbError> {
+    let sql = format!(
+        "SELECT msisdn, topic_id FROM subscriptions WHERE msisdn IN {}",
+        placeholders(numbers.len())
+    );
+    let rows: Vec<(String, String)> = on_both!(db, pool => {
+        let mut query = sqlx::query_as(&sql);
+        for number in numbers {
+            query = query.bind(*number);
+        }
+        query.fetch_all(pool).await
+    })
+    .op("find_subscriptions")?;
+    Ok(rows.into_iter().collect())
+}
