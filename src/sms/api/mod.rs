@@ -1,10 +1,11 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
 //! (`Authorization: Bearer mgk_...`): send, read one message, page through history; its
-//! keyword services on the shortcodes; and
+//! keyword services on the shortcodes; its SMS report; and
 //! the API's OpenAPI description, which needs no key.
 
 pub mod openapi;
 mod read;
+pub mod reports;
 pub mod send;
 pub mod services;
 
@@ -32,6 +33,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/services/sms/{id}"),
     ("PUT", "/v1/services/sms/{id}"),
     ("DELETE", "/v1/services/sms/{id}"),
+    ("GET", "/v1/reports/sms"),
     ("GET", "/v1/openapi.json"),
 ];
 
@@ -49,6 +51,7 @@ pub fn router() -> Router<AppState> {
                 .put(services::replace)
                 .delete(services::remove),
         )
+        .route("/v1/reports/sms", get(reports::sms))
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
