@@ -20,7 +20,8 @@
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
 //! - [`sms`]: outgoing SMS: the `/v1/messages` API, the outbox and its dispatcher, delivery
 //!   reports and signed webhooks to agencies.
-//! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service.
+//! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service;
+//!   SMS figures per agency (also `GET /v1/reports/sms`).
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
 //! - [`phone`]: the phone in the browser at `/phone`, and previews of unpublished menus.
 //! - [`msisdn`], [`ids`], [`language`]: the small types everything else speaks in.

@@ -7,11 +7,17 @@
 //! it reached and the state it ended in, so "reached" counts dialogues that were ever at a
 //! state (going back with `0` does not un-reach it) and "stopped" counts those that ended
 //! there other than by completing.
+//!
+//! The SMS part (`sms`) has each agency's incoming and outgoing SMS figures, and the
+//! gateway's own; an agency reads its own through `GET /v1/reports/sms`.
 
+mod range;
 mod since;
+pub mod sms;
 mod store;
 mod text;
 
+pub use range::{RangeError, ReportRange, MAX_RANGE_DAYS};
 pub use since::{parse_since, SinceError};
 
 use crate::db::{Db, DbError};
@@ -39,6 +45,8 @@ pub struct Report {
     pub agency: Option<String>,
     /// By agency id; dialogues that never chose a service come last, with agency `null`.
     pub agencies: Vec<AgencyReport>,
+    /// SMS received and sent in the same period.
+    pub sms: sms::SmsReport,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +132,7 @@ pub async fn build_report(db: &Db, query: &ReportQuery) -> Result<Report, DbErro
     let dialogues = store::dialogue_groups(db, query.since, agency).await?;
     let transactions = store::transaction_groups(db, query.since, agency).await?;
     let latencies = store::latency_groups(db, query.since, agency).await?;
+    let sms = sms::sms_report(db, agency, query.since, until).await?;
 
     let mut services: BTreeMap<Key, ServiceReport> = BTreeMap::new();
     for g in dialogues {
@@ -192,6 +201,7 @@ pub async fn build_report(db: &Db, query: &ReportQuery) -> Result<Report, DbErro
         until,
         agency: query.agency.as_ref().map(|a| a.to_string()),
         agencies,
+        sms,
     })
 }
 

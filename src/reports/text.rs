@@ -18,7 +18,8 @@ impl fmt::Display for Report {
             self.until.format(TIME)
         )?;
         if self.agencies.is_empty() {
-            return writeln!(f, "\nNo dialogues or transactions in this period.");
+            writeln!(f, "\nNo dialogues or transactions in this period.")?;
+            return write!(f, "{}", self.sms);
         }
         for agency in &self.agencies {
             let mut heading = Some(match &agency.agency {
@@ -38,7 +39,7 @@ impl fmt::Display for Report {
                 write_service(f, service, true)?;
             }
         }
-        Ok(())
+        write!(f, "{}", self.sms)
     }
 }
 
@@ -150,6 +151,7 @@ mod tests {
             since: at,
             until: at,
             agency: None,
+            sms: Default::default(),
             agencies: vec![AgencyReport {
                 agency: None,
                 services: vec![
@@ -170,7 +172,8 @@ mod tests {
                  \x20 Service maji\n\
                  \x20   Dialogues: 3 started, 0 completed, {tail}, 3 failed, 0 unavailable\n\
                  \x20 Service kesi\n\
-                 \x20   Dialogues: 1 started, 0 completed, {tail}, 1 failed, 0 unavailable\n"
+                 \x20   Dialogues: 1 started, 0 completed, {tail}, 1 failed, 0 unavailable\n\
+                 \nNo SMS in this period.\n"
             )
         );
     }

@@ -1,11 +1,13 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
 //! (`Authorization: Bearer mgk_...`): send, read one message, page through history; its
-//! keyword services on the shortcodes; its topics and broadcasts to their subscribers; and
+//! keyword services on the shortcodes; its topics and broadcasts to their subscribers; its
+//! SMS report; and
 //! the API's OpenAPI description, which needs no key.
 
 pub mod broadcasts;
 pub mod openapi;
 mod read;
+pub mod reports;
 pub mod send;
 pub mod services;
 pub mod topics;
@@ -45,6 +47,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/broadcasts/estimate"),
     ("GET", "/v1/broadcasts/{id}"),
     ("POST", "/v1/broadcasts/{id}/cancel"),
+    ("GET", "/v1/reports/sms"),
     ("GET", "/v1/openapi.json"),
 ];
 
@@ -75,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/broadcasts/estimate", post(broadcasts::estimate))
         .route("/v1/broadcasts/{id}", get(broadcasts::one))
         .route("/v1/broadcasts/{id}/cancel", post(broadcasts::cancel))
+        .route("/v1/reports/sms", get(reports::sms))
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -4,6 +4,7 @@
 //! not answer. The library and the binary
 //! must say the same, in text and in JSON, and an agency's report holds only its own rows.
 
+pub(crate) mod sms;
 mod world;
 
 use crate::support::gateway::msisdn;
@@ -239,7 +240,7 @@ async fn report_shows_each_services_dialogues_funnel_and_transactions(backend: B
     assert!(later.agencies.is_empty(), "{later:?}");
     assert!(later
         .to_string()
-        .ends_with("\nNo dialogues or transactions in this period.\n"));
+        .ends_with("\nNo dialogues or transactions in this period.\n\nNo SMS in this period.\n"));
     w.stop().await;
 }
 

@@ -3,6 +3,7 @@
 mod crash;
 mod inbound;
 mod openapi;
+mod reports;
 mod routing;
 mod send;
 mod shared_pace;

@@ -56,6 +56,7 @@ macro_rules! contract {
 
 mod intents;
 mod outbox;
+mod sms_report;
 
 contract!(
     migrating_twice_is_harmless,
