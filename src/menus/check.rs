@@ -36,7 +36,7 @@ pub(super) fn check_menu(
         }
     }
     errors.extend(catalogue_errors(menu, src));
-    errors.extend(follow_up_errors(menu, src));
+    errors.extend(super::follow_up::follow_up_errors(menu, src));
     errors.extend(screen_errors(menu, src, min_screen_limit));
     if declared.contains(&menu.start) {
         errors.extend(graph_errors(menu, src, &unknown));
@@ -81,37 +81,6 @@ fn catalogue_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
                         errors.push(src.at_line(*action_line, name, problem));
                     }
                 }
-            }
-        }
-    }
-    errors
-}
-
-/// `follow_by_sms` sends the screen the outcome leads to, so every outcome must lead to an
-/// end screen: a screen that waits for input means nothing in an SMS.
-fn follow_up_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
-    let mut errors = Vec::new();
-    for (name, state) in &menu.states {
-        let Kind::Action {
-            on,
-            follow_by_sms: Some(line),
-            ..
-        } = &state.kind
-        else {
-            continue;
-        };
-        for target in on.targets() {
-            let is_end = match menu.states.get(&target.state) {
-                Some(st) => matches!(st.kind, Kind::End { .. }),
-                // A missing or broken state is reported on its own.
-                None => true,
-            };
-            if !is_end {
-                let problem = format!(
-                    "follow_by_sms sends the end screen each outcome leads to, but {} leads to state {:?}, which is not an `end` state",
-                    target.key, target.state
-                );
-                errors.push(src.at_line(*line, name, problem));
             }
         }
     }

@@ -2,6 +2,7 @@
 //! (kept durably with the call's intent), the result rendered as the end screen the citizen
 //! would have seen, and the end screens a menu also sends by SMS. Pure, like the walker.
 
+use super::error::{MenuError, Source};
 use super::model::{Kind, Menu, State};
 use super::screens::scope;
 use super::template::Scope;
@@ -122,6 +123,37 @@ impl Menu {
             None => screen,
         })
     }
+}
+
+/// `follow_by_sms` sends the screen the outcome leads to, so every outcome must lead to an
+/// end screen: a screen that waits for input means nothing in an SMS.
+pub(super) fn follow_up_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
+    let mut errors = Vec::new();
+    for (name, state) in &menu.states {
+        let Kind::Action {
+            on,
+            follow_by_sms: Some(line),
+            ..
+        } = &state.kind
+        else {
+            continue;
+        };
+        for target in on.targets() {
+            let is_end = match menu.states.get(&target.state) {
+                Some(st) => matches!(st.kind, Kind::End { .. }),
+                // A missing or broken state is reported on its own.
+                None => true,
+            };
+            if !is_end {
+                let problem = format!(
+                    "follow_by_sms sends the end screen each outcome leads to, but {} leads to state {:?}, which is not an `end` state",
+                    target.key, target.state
+                );
+                errors.push(src.at_line(*line, name, problem));
+            }
+        }
+    }
+    errors
 }
 
 #[cfg(test)]

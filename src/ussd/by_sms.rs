@@ -30,7 +30,8 @@ fn step_key(session: &Session) -> String {
     format!("end_{}", id.as_str())
 }
 
-/// Queues the end screen the session stands on, when its menu also sends it by SMS. Waits
+/// Queues the end screen the session stands on, when its menu also sends it by SMS and a
+/// telco carries SMS to the citizen. Waits
 /// until the hop's record deadline; the write goes on without the citizen after that.
 pub(super) async fn send_end_screen(
     gw: &AppState,
@@ -42,6 +43,9 @@ pub(super) async fn send_end_screen(
     let Some((agency, text)) = walker.end_by_sms(session) else {
         return;
     };
+    if !possible(gw, session) {
+        return;
+    }
     let (sender, key, msisdn) = (gw.clone(), step_key(session), session.msisdn.clone());
     let queued = gw.tasks.spawn(async move {
         follow_up::send_end_screen(&sender, &key, &agency, &msisdn, text).await

@@ -40,8 +40,6 @@ pub(super) async fn walk(
         Some(menus) => menus,
         None => dialogues.menus_for(&session).await,
     };
-    // A preview's menus are not published: nothing of them goes out by SMS.
-    let sms = preview_free && by_sms::possible(gw, &session);
     let mut walk = Walk {
         gw,
         dialogues,
@@ -51,7 +49,8 @@ pub(super) async fn walk(
         step_calls: 0,
         action_failed: false,
         not_called: false,
-        sms,
+        // A preview's menus are not published: nothing of them goes out by SMS.
+        may_sms: preview_free,
     };
     let mut step = if first_hop || inputs.is_empty() {
         // A first hop shows where the dial lands; a repeat with nothing new, the same screen.
@@ -69,7 +68,7 @@ pub(super) async fn walk(
         let applied = walk.walker.input(&mut session, input);
         step = walk.settle(&mut session, applied).await;
     }
-    if let (true, Step::End(_)) = (walk.sms, &step) {
+    if let (true, Step::End(_)) = (walk.may_sms, &step) {
         by_sms::send_end_screen(gw, dialogues, &walk.walker, &session, deadline).await;
     }
     session.hops += 1;
@@ -106,8 +105,9 @@ struct Walk<'a> {
     action_failed: bool,
     /// An action's intent could not be made durable, so the agency was not called.
     not_called: bool,
-    /// An SMS can reach the citizen: results may follow by SMS, end screens go by SMS.
-    sms: bool,
+    /// Results may follow by SMS and end screens go by SMS (when a telco carries SMS to the
+    /// citizen).
+    may_sms: bool,
 }
 
 impl Walk<'_> {
@@ -131,7 +131,10 @@ impl Walk<'_> {
                 self.calls += 1;
                 self.step_calls += 1;
                 let call = self.step_calls - 1;
-                let follow_up = self.sms.then(|| self.walker.follow_up(session)).flatten();
+                let follow_up = self
+                    .walker
+                    .follow_up(session)
+                    .filter(|_| self.may_sms && by_sms::possible(self.gw, session));
                 let ran = action::run(
                     self.gw,
                     self.dialogues,
