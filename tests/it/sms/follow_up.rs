@@ -2,19 +2,25 @@
 //! outlives the hop ends the dialogue with "the result will follow by SMS" in the citizen's
 //! language, and then reaches the telco simulator by SMS, once, although the telco repeats
 //! the hop and the reconciler also finishes the call; an end screen marked `sms = true` is
-//! sent once however often its hop is delivered.
+//! sent once however often its hop is delivered. A gateway killed before the answer came
+//! leaves the result to the reconciler of another node, which sends it.
 
 use super::world::{sms_world, Backends, SmsWorld};
+use crate::support::gateway::{phone_at, production_world};
+use crate::support::process::GatewayProcess;
 use mgov::backoffice::follow_up_store::send_once;
 use mgov::backoffice::reconcile::reconcile_due;
-use mgov::backoffice::store::{get_transaction, transactions_for_session, TransactionOutcome};
+use mgov::backoffice::store::{
+    get_transaction, transactions_for_session, TransactionOutcome, TransactionRecord,
+};
 use mgov::cli::phone::{Phone, Screen};
 use mgov::db::Db;
 use mgov::ids::{AgencyId, TelcoId};
 use mgov::msisdn::Msisdn;
 use mgov::sms::store::accept::NewMessage;
-use mgov::telcos::WireFormat;
+use mgov::telcos::{SmsLink, WireFormat};
 use mgov::ussd::request::session_key;
+use mgov_simulators::telco::{self as simulator, Credentials};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -37,13 +43,15 @@ async fn world(backends: Backends) -> SmsWorld {
 async fn set_latency(world: &SmsWorld, latency: Option<&str>) {
     let ilala = AgencyId::parse("ilala").unwrap();
     let agency = world.gw.running.gateway.agencies.get(&ilala).unwrap();
-    let url = format!(
-        "{}/admin/latency",
-        agency.backoffice_url.trim_end_matches('/')
-    );
+    set_latency_at(&agency.backoffice_url, latency).await;
+}
+
+async fn set_latency_at(backoffice_url: &str, latency: Option<&str>) {
+    let url = format!("{}/admin/latency", backoffice_url.trim_end_matches('/'));
+    let http = reqwest::Client::new();
     let sent = match latency {
-        Some(latency) => world.gw.http.post(url).json(&json!({ "latency": latency })),
-        None => world.gw.http.delete(url),
+        Some(latency) => http.post(url).json(&json!({ "latency": latency })),
+        None => http.delete(url),
     };
     let response = sent.send().await.unwrap();
     assert!(response.status().is_success(), "{response:?}");
@@ -52,7 +60,11 @@ async fn set_latency(world: &SmsWorld, latency: Option<&str>) {
 /// Dials Kodi from `number` (switching to English first when `english`) and types a parcel:
 /// its dues are on the screen, the first one chosen by pressing 1.
 async fn at_the_dues(world: &SmsWorld, number: &str, english: bool) -> Phone {
-    let mut phone = world.gw.phone(WireFormat::AfricasTalking, number);
+    let phone = world.gw.phone(WireFormat::AfricasTalking, number);
+    to_the_dues(phone, english).await
+}
+
+async fn to_the_dues(mut phone: Phone, english: bool) -> Phone {
     phone.dial("*152*00#").await.unwrap();
     if english {
         phone.press("9").await.unwrap();
@@ -65,7 +77,11 @@ async fn at_the_dues(world: &SmsWorld, number: &str, english: bool) -> Phone {
 
 /// The texts the telco simulator received for `number`, oldest first.
 async fn received(world: &SmsWorld, number: &str) -> Vec<String> {
-    let url = format!("{}/messages?to={number}", world.simulator);
+    received_at(&world.simulator, number).await
+}
+
+async fn received_at(simulator: &str, number: &str) -> Vec<String> {
+    let url = format!("{simulator}/messages?to={number}");
     let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     body["messages"]
         .as_array()
@@ -77,8 +93,12 @@ async fn received(world: &SmsWorld, number: &str) -> Vec<String> {
 
 /// Waits until the simulator has received something for `number` (bounded: a hang fails).
 async fn first_received(world: &SmsWorld, number: &str) -> Vec<String> {
+    first_received_at(&world.simulator, number).await
+}
+
+async fn first_received_at(simulator: &str, number: &str) -> Vec<String> {
     for _ in 0..600 {
-        let texts = received(world, number).await;
+        let texts = received_at(simulator, number).await;
         if !texts.is_empty() {
             return texts;
         }
@@ -104,6 +124,17 @@ fn key_of(phone: &Phone) -> String {
     )
 }
 
+/// The dialogue's control-number call, still waiting for its answer.
+async fn pending_control_number(db: &Db, phone: &Phone) -> TransactionRecord {
+    let log = transactions_for_session(db, &key_of(phone)).await.unwrap();
+    let issued = log
+        .into_iter()
+        .find(|t| t.action == "payments.control_number")
+        .expect("a control number asked");
+    assert_eq!(issued.outcome, TransactionOutcome::Pending);
+    issued
+}
+
 async fn a_slow_control_number_follows_by_sms(backends: Backends, english: bool) {
     let world = world(backends).await;
     let gateway = &world.gw.running.gateway;
@@ -122,14 +153,7 @@ async fn a_slow_control_number_follows_by_sms(backends: Backends, english: bool)
     // The telco repeats the hop: the same screen again, nothing asked or sent again.
     assert_eq!(phone.resend().await.unwrap(), screen);
     // The reconciler, as after a crash, also asks while the first call is still running.
-    let log = transactions_for_session(&gateway.db, &key_of(&phone))
-        .await
-        .unwrap();
-    let issued = log
-        .iter()
-        .find(|t| t.action == "payments.control_number")
-        .unwrap_or_else(|| panic!("no control number asked: {log:?}"));
-    assert_eq!(issued.outcome, TransactionOutcome::Pending);
+    let issued = pending_control_number(&gateway.db, &phone).await;
     let due = chrono::Utc::now() + chrono::Duration::hours(1);
     assert_eq!(
         reconcile_due(gateway, due).await,
@@ -195,6 +219,66 @@ async fn an_end_screen_marked_sms_is_sent_once(backends: Backends) {
         .await
         .unwrap());
     world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_promised_before_a_crash_is_sent_by_another_nodes_reconciler() {
+    let world = production_world(Default::default()).await;
+    let (addr, _simulator) = simulator::spawn(simulator::Settings {
+        at_credentials: Some(Credentials::new("mgov", "send-secret")),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let telco_simulator = format!("http://{addr}");
+    let db = Db::connect(&world.database_url).await.unwrap();
+    let mut at = mgov::telcos::store::get_telco(&db, &TelcoId::parse("africastalking").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    at.sms = Some(SmsLink {
+        url: format!("{telco_simulator}/version1/messaging"),
+        username: "mgov".into(),
+        secret: "send-secret".into(),
+        parts_per_second: std::num::NonZeroU32::new(100).unwrap(),
+        prefixes: vec![],
+        default_route: true,
+    });
+    mgov::telcos::store::upsert_telco(&db, &at).await.unwrap();
+    let ilala = mgov::agencies::store::get_agency(&db, &AgencyId::parse("ilala").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let gateway = GatewayProcess::start(&world, &[("MGOV_HOP_BUDGET_MS", "1000")]);
+    let number = number();
+    let format = WireFormat::AfricasTalking;
+    let phone = phone_at(&gateway.base_url, &world.credentials, format, &number);
+    let mut phone = to_the_dues(phone, false).await;
+    set_latency_at(&ilala.backoffice_url, Some("3s")).await;
+    let screen = phone.press("1").await.unwrap();
+    assert_eq!(screen.text, BY_SMS_SW);
+    // Killed with the call still waiting for the back office.
+    tokio::task::spawn_blocking(move || gateway.kill_hard())
+        .await
+        .unwrap();
+    set_latency_at(&ilala.backoffice_url, None).await;
+    let issued = pending_control_number(&db, &phone).await;
+
+    let survivor = mgov::app::spawn(world.config()).await.unwrap();
+    let due = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert_eq!(reconcile_due(&survivor.gateway, due).await, 1);
+    let settled = get_transaction(&db, &issued.id).await.unwrap().unwrap();
+    assert_eq!(settled.outcome, TransactionOutcome::Ok);
+    let control_number = settled.reference.expect("a control number");
+    let texts = first_received_at(&telco_simulator, &number).await;
+    let line = format!("Namba ya malipo: {control_number}\n");
+    assert!(texts.len() == 1 && texts[0].contains(&line), "{texts:?}");
+    // Asked again (nothing is pending now), nothing more is queued.
+    assert_eq!(reconcile_due(&survivor.gateway, due).await, 0);
+    assert_eq!(queued_for(&db, &number).await, 1);
+    survivor.stop().await.unwrap();
+    db.close().await;
+    world.clean_up().await;
 }
 
 #[tokio::test]
