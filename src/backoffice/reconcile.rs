@@ -3,12 +3,15 @@
 //! request id, so the agency answers what it already did instead of doing it again. The
 //! real outcome is recorded as `late`: the citizen was not shown it. A call that still fails
 //! is asked again later with growing pauses, until the agency's idempotency window has passed.
+//! A call whose result was promised by SMS gets it sent in the same write as its outcome.
 
 use super::client::{ActionCall, CallOutcome};
+use super::follow_up::{self, menu_outcome};
 use super::pending;
 use super::store::TransactionRecord;
 use crate::app::Gateway;
 use crate::db::journal::Record;
+use crate::menus::ActionOutcome;
 use crate::telemetry::names;
 use chrono::{DateTime, Duration as Span, Utc};
 use std::time::Duration;
@@ -44,12 +47,12 @@ pub async fn reconcile_due(gw: &Gateway, now: DateTime<Utc>) -> usize {
 async fn ask_again(gw: &Gateway, row: &TransactionRecord, now: DateTime<Utc>) {
     let Some(agency) = gw.agencies.get(&row.agency) else {
         let settled = row.not_called(&format!("agency {} is not registered", row.agency));
-        return settle(gw, settled, "not_called").await;
+        return settle_final(gw, settled, ActionOutcome::Failed, "not_called").await;
     };
     if now - row.created_at > IDEMPOTENCY_WINDOW {
         // Asking now could do it again: the agency no longer remembers the id.
         let settled = row.gave_up("no answer within the agency's 24-hour idempotency window");
-        return settle(gw, settled, "expired").await;
+        return settle_final(gw, settled, ActionOutcome::Failed, "expired").await;
     }
     let call = ActionCall {
         agency,
@@ -71,7 +74,30 @@ async fn ask_again(gw: &Gateway, row: &TransactionRecord, now: DateTime<Utc>) {
         let again = row.retry_later(&report, Utc::now() + Span::seconds(pause));
         return settle(gw, again, "retry_later").await;
     }
-    settle(gw, row.answered(&report, true), "answered").await;
+    let outcome = menu_outcome(&report.outcome);
+    settle_final(gw, row.answered(&report, true), outcome, "answered").await;
+}
+
+/// Records a row's final outcome; when its result was promised by SMS, the result is queued
+/// in the same write. Left pending when that cannot be done now: asked again later.
+async fn settle_final(
+    gw: &Gateway,
+    record: TransactionRecord,
+    outcome: ActionOutcome,
+    how: &'static str,
+) {
+    let follow_up = match follow_up::kept_for(gw, &record).await {
+        Ok(Some(follow_up)) => follow_up,
+        Ok(None) => return settle(gw, record, how).await,
+        Err(e) => {
+            tracing::warn!(error = %e, transaction = %record.id, "follow-up not read; asked again later");
+            return;
+        }
+    };
+    metrics::counter!(names::RECONCILED, "outcome" => how).increment(1);
+    if let Err(e) = follow_up::settle(gw, &record, &follow_up, outcome).await {
+        tracing::error!(error = %e, transaction = %record.id, "reconciled outcome not recorded");
+    }
 }
 
 async fn settle(gw: &Gateway, record: TransactionRecord, how: &'static str) {

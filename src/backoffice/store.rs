@@ -88,7 +88,8 @@ const COLUMN_COUNT: usize = 19;
 
 /// An outcome replaces what is stored only while the row is pending, or to turn a failure
 /// into a real answer (the same request asked again); a settled answer is never changed.
-const REPLACE_OUTCOME: &str = " ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, \
+pub(super) const REPLACE_OUTCOME: &str =
+    " ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, \
     latency_ms = excluded.latency_ms, attempts = excluded.attempts, amount = excluded.amount, \
     currency = excluded.currency, reference = excluded.reference, error = excluded.error, \
     completed_at = excluded.completed_at, late = excluded.late, \
@@ -148,6 +149,7 @@ macro_rules! bind_record {
             .push_bind($r.reconcile_at.map(Timestamp))
     };
 }
+pub(super) use bind_record;
 
 /// Records a call's outcome; returns false (and changes nothing) when the id already holds
 /// a settled answer, so that a retried write cannot log one call twice.

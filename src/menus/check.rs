@@ -36,6 +36,7 @@ pub(super) fn check_menu(
         }
     }
     errors.extend(catalogue_errors(menu, src));
+    errors.extend(super::follow_up::follow_up_errors(menu, src));
     errors.extend(screen_errors(menu, src, min_screen_limit));
     if declared.contains(&menu.start) {
         errors.extend(graph_errors(menu, src, &unknown));
@@ -343,7 +344,7 @@ mod tests {
         assert_eq!(
             problems(states),
             [
-                "`next` does not belong in a state with `end` (it takes `end`)",
+                "`next` does not belong in a state with `end` (it takes `end`, `sms`)",
                 "variable \"nothing\" is used before any state sets it on every path here"
             ]
         );

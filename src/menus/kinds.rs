@@ -41,9 +41,9 @@ impl Compiler<'_> {
         let allowed: &[&str] = match kind {
             "options" => &["text", "options"],
             "input" => &["prompt", "input", "retry", "next"],
-            "action" => &["action", "params", "keep", "on", "notice"],
+            "action" => &["action", "params", "keep", "on", "notice", "follow_by_sms"],
             "list" => &["text", "list", "empty"],
-            _ => &["end"],
+            _ => &["end", "sms"],
         };
         let keys = [
             ("text", r.text.as_ref().map(Spanned::span)),
@@ -55,6 +55,8 @@ impl Compiler<'_> {
             ("on", r.on.as_ref().map(Spanned::span)),
             ("notice", r.notice.as_ref().map(Spanned::span)),
             ("empty", r.empty.as_ref().map(Spanned::span)),
+            ("follow_by_sms", r.follow_by_sms.as_ref().map(Spanned::span)),
+            ("sms", r.sms.as_ref().map(Spanned::span)),
         ];
         let mut misplaced = false;
         for (key, span) in keys {
@@ -121,6 +123,11 @@ impl Compiler<'_> {
                 if let (Some(Kind::Action { on, .. }), Some(notice)) = (&mut kind, &r.notice) {
                     on.notices = self.notices(name, notice, on);
                 }
+                if let (Some(Kind::Action { follow_by_sms, .. }), Some(wanted)) =
+                    (&mut kind, &r.follow_by_sms)
+                {
+                    *follow_by_sms = wanted.get_ref().then(|| self.line(wanted));
+                }
                 kind?
             }
             "list" => {
@@ -134,6 +141,7 @@ impl Compiler<'_> {
             }
             _ => Kind::End {
                 text: self.text(r.end.as_ref()?, name, "end"),
+                sms: r.sms.as_ref().is_some_and(|s| *s.get_ref()),
             },
         };
         (!misplaced).then_some(State { line, kind })
@@ -281,6 +289,7 @@ impl Compiler<'_> {
             params: compiled_params,
             keep: compiled_keep,
             on,
+            follow_by_sms: None,
         })
     }
 

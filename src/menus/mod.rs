@@ -29,9 +29,12 @@
 //! on = { ok = "done", not_found = "account", failed = "done" }
 //! # a line above the state an outcome leads to: here, the input asking again
 //! notice = { not_found = { sw = "Hatukupata akaunti {account}.", en = "No account {account}." } }
+//! # follow_by_sms = true       # too slow for the hop: "result by SMS", then the end screen its
+//! #                            # outcome leads to, sent by SMS (every outcome must end)
 //!
 //! [states.done]                # end: the last screen
 //! end = { sw = "Kiasi: TZS {amount|money}", en = "Amount: TZS {amount|money}" }
+//! # sms = true                 # also sent by SMS, so that the citizen keeps it
 //! ```
 //!
 //! # Layout
@@ -48,6 +51,8 @@
 //! - `input`: what an input state accepts.
 //! - `walk`, `screens`, `render`, `phrases`: the [`Walker`], what each location
 //!   shows, pagination, the engine's own texts.
+//! - `follow_up`: results by SMS: what an action's late result needs to be rendered later,
+//!   that result as the end screen it leads to, and end screens also sent by SMS.
 //! - [`store`]: published menu versions in the durable store.
 //! - `registry`: the [`MenuRegistry`], the menus a node serves: reloads, and versions
 //!   another node published.
@@ -55,6 +60,7 @@
 mod check;
 mod compile;
 mod error;
+mod follow_up;
 mod format;
 mod input;
 mod kinds;
@@ -73,6 +79,7 @@ mod walk;
 
 pub use compile::{LANGUAGE_KEY, MAX_OPTIONS, MAX_POSITION};
 pub use error::MenuError;
+pub use follow_up::FollowUp;
 pub use load::MenuCheck;
 pub(crate) use load::{file_name_error, version_of};
 pub use model::Menu;

@@ -3,8 +3,10 @@
 
 use super::input::InputRule;
 use super::template::{Path, Template};
+use super::walk::ActionOutcome;
 use crate::ids::{AgencyId, ServiceId};
 use crate::language::Language;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// One version of one service's menu.
@@ -120,6 +122,8 @@ pub(crate) enum Kind {
         params: Vec<Param>,
         keep: Vec<Keep>,
         on: Outcomes,
+        /// The line of `follow_by_sms = true`, when the result may follow by SMS.
+        follow_by_sms: Option<usize>,
     },
     List {
         text: Text,
@@ -128,6 +132,8 @@ pub(crate) enum Kind {
     },
     End {
         text: Text,
+        /// Also sent by SMS when the dialogue reaches it.
+        sms: bool,
     },
 }
 
@@ -189,6 +195,46 @@ pub(crate) struct Outcomes {
 impl Outcomes {
     /// Outcome keys as written under `on`.
     pub const KEYS: [&'static str; 4] = ["ok", "not_found", "rejected", "failed"];
+
+    /// Where `outcome` leads, with its key (`not_found` without `on.not_found` is `failed`);
+    /// on `ok`, the answer's fields named in `keep` are set in `vars`.
+    pub fn follow(
+        &self,
+        keep: &[Keep],
+        outcome: ActionOutcome,
+        vars: &mut BTreeMap<String, Value>,
+    ) -> (&Target, &'static str) {
+        match outcome {
+            ActionOutcome::Ok(data) => {
+                for k in keep {
+                    let kept = k.path.find_in(&data).cloned().unwrap_or(Value::Null);
+                    vars.insert(k.var.clone(), kept);
+                }
+                (&self.ok, "ok")
+            }
+            ActionOutcome::NotFound => match &self.not_found {
+                Some(target) => (target, "not_found"),
+                None => (&self.failed, "failed"),
+            },
+            ActionOutcome::Rejected => match &self.rejected {
+                Some(target) => (target, "rejected"),
+                None => (&self.failed, "failed"),
+            },
+            ActionOutcome::Failed => (&self.failed, "failed"),
+        }
+    }
+
+    /// Every state an outcome may lead to, with the key it is written under.
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        [
+            Some(&self.ok),
+            self.not_found.as_ref(),
+            self.rejected.as_ref(),
+            Some(&self.failed),
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 #[derive(Debug)]
@@ -255,7 +301,7 @@ impl Kind {
                 .chain([(list.items.root(), list.items_line)])
                 .chain(text_uses(&list.label).filter(|(v, _)| *v != super::template::ITEM_VAR))
                 .collect(),
-            Kind::End { text } => text_uses(text).collect(),
+            Kind::End { text, .. } => text_uses(text).collect(),
         }
     }
 }

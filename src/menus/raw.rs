@@ -161,6 +161,11 @@ pub(crate) struct RawState {
     pub list: Option<S<RawList>>,
     pub empty: Option<S<String>>,
     pub end: Option<S<RawText>>,
+    /// On an action: when the back office outlives the hop, the citizen is told its result
+    /// follows by SMS, and the screen its outcome leads to is sent when it comes.
+    pub follow_by_sms: Option<S<bool>>,
+    /// On an end screen: also sent by SMS, so that the citizen keeps it.
+    pub sms: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -136,7 +136,7 @@ impl<'a> Walker<'a> {
                     .collect();
                 screen(heading, lines)
             }
-            Kind::End { text } => Screen {
+            Kind::End { text, .. } => Screen {
                 heading: render(text),
                 options: vec![],
                 back: false,

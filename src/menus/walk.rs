@@ -170,26 +170,7 @@ impl<'a> Walker<'a> {
         else {
             return self.show(s, None, 0);
         };
-        let (target, key) = match outcome {
-            ActionOutcome::Ok(data) => {
-                for k in keep {
-                    s.vars.insert(
-                        k.var.clone(),
-                        k.path.find_in(&data).cloned().unwrap_or(Value::Null),
-                    );
-                }
-                (&on.ok, "ok")
-            }
-            ActionOutcome::NotFound => match &on.not_found {
-                Some(target) => (target, "not_found"),
-                None => (&on.failed, "failed"),
-            },
-            ActionOutcome::Rejected => match &on.rejected {
-                Some(target) => (target, "rejected"),
-                None => (&on.failed, "failed"),
-            },
-            ActionOutcome::Failed => (&on.failed, "failed"),
-        };
+        let (target, key) = on.follow(keep, outcome, &mut s.vars);
         let language = menu.language_for(s.language);
         let notice = on
             .notices

@@ -8,14 +8,21 @@
 //! the background, and its outcome is recorded as `late` (the citizen did not see it). A
 //! crash, or a call that times out without an answer, leaves the row pending for the
 //! reconciler, which asks again with the same id until the agency says what it did.
+//!
+//! An action whose menu lets its result follow by SMS keeps what rendering that result needs
+//! next to its intent; then a call that outlives the hop (or is in doubt) ends the dialogue
+//! with "the result will follow by SMS", and whoever records its answer (the background task
+//! here, or the reconciler) queues the result as an SMS in the same database transaction.
 
 use super::Dialogues;
 use crate::app::AppState;
 use crate::backoffice::client::{ActionCall, CallOutcome, CallReport};
+use crate::backoffice::follow_up::{self, menu_outcome};
+use crate::backoffice::follow_up_store::keep_follow_up;
 use crate::backoffice::store::TransactionRecord;
 use crate::db::journal::Record;
 use crate::ids::{AgencyId, TransactionId};
-use crate::menus::ActionOutcome;
+use crate::menus::{ActionOutcome, FollowUp};
 use crate::sessions::{Location, Session};
 use crate::telemetry::names;
 use std::collections::BTreeMap;
@@ -26,11 +33,20 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub struct NotCalled;
 
+/// What the citizen is shown of a call.
+#[derive(Debug)]
+pub enum Answer {
+    Now(ActionOutcome),
+    /// Not known within the hop: the result follows by SMS.
+    BySms,
+}
+
 /// How long after its call's own deadline a pending row becomes the reconciler's: the node
 /// that made the call has had time to record its outcome unless it stopped.
 pub const RECONCILE_MARGIN: Duration = Duration::from_secs(30);
 
-/// Runs the `call`-th action of the session's current step.
+/// Runs the `call`-th action of the session's current step; `follow_up` when its result may
+/// follow by SMS.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     gw: &AppState,
@@ -41,10 +57,11 @@ pub async fn run(
     params: BTreeMap<String, String>,
     hop_deadline: Instant,
     call: u32,
-) -> Result<ActionOutcome, NotCalled> {
+    follow_up: Option<FollowUp>,
+) -> Result<Answer, NotCalled> {
     let Some(agency) = gw.agencies.get(agency_id) else {
         tracing::error!(agency = %agency_id, action, "menu calls an agency that is not registered");
-        return Ok(ActionOutcome::Failed);
+        return Ok(Answer::Now(ActionOutcome::Failed));
     };
     let transaction = TransactionId::for_step(
         &session.key,
@@ -73,7 +90,35 @@ pub async fn run(
     };
     let intent = TransactionRecord::intent(&call, service, Some(session.key.clone()), reconcile_at);
     let committed = gw.journal().submit(Record::Intent(intent.clone()));
-    match tokio::time::timeout_at(dialogues.record_deadline(hop_deadline), committed).await {
+    let record_deadline = dialogues.record_deadline(hop_deadline);
+    // Kept alongside the intent: a result is promised by SMS only once it can be rendered
+    // by whichever node records it.
+    let kept = async {
+        match &follow_up {
+            Some(f) => keep_follow_up(&gw.db, &call.transaction, f).await,
+            None => Ok(()),
+        }
+    };
+    let (committed, kept) = tokio::join!(
+        tokio::time::timeout_at(record_deadline, committed),
+        tokio::time::timeout_at(record_deadline, kept)
+    );
+    let follow_up = match kept {
+        Ok(Ok(())) => follow_up,
+        failed => {
+            let reason = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => "not kept within the hop's budget".to_string(),
+            };
+            tracing::warn!(transaction = %call.transaction, reason, "result will not follow by SMS");
+            None
+        }
+    };
+    let unknown = |follow_up: &Option<FollowUp>| match follow_up {
+        Some(_) => Answer::BySms,
+        None => Answer::Now(ActionOutcome::Failed),
+    };
+    match committed {
         Ok(Ok(())) => {}
         failed => {
             let reason = match failed {
@@ -98,44 +143,67 @@ pub async fn run(
     });
     match tokio::time::timeout_at(hop_deadline, &mut running).await {
         Ok(Ok((call, report))) => {
-            let outcome = match &report.outcome {
-                CallOutcome::Ok(data) => ActionOutcome::Ok(data.clone()),
-                CallOutcome::NotFound(_) => ActionOutcome::NotFound,
-                CallOutcome::Rejected(_) => ActionOutcome::Rejected,
-                CallOutcome::Failed { .. } => ActionOutcome::Failed,
-            };
             let wait_until = dialogues.record_deadline(hop_deadline);
-            record(dialogues, &call, &intent, &report, false, wait_until).await;
-            Ok(outcome)
+            let in_doubt = record(dialogues, &call, &intent, &report, false, wait_until).await;
+            // In doubt, the row stays pending and the reconciler finishes it: by SMS if it may.
+            Ok(match in_doubt {
+                true => unknown(&follow_up),
+                false => Answer::Now(menu_outcome(&report.outcome)),
+            })
         }
         Ok(Err(panicked)) => {
             // The intent stays pending: the reconciler asks again with the same id.
             tracing::error!(error = %panicked, action, "back-office call task failed");
-            Ok(ActionOutcome::Failed)
+            Ok(unknown(&follow_up))
         }
         Err(_) => {
             tracing::info!(
                 action,
                 "back-office call outlived the hop; finishing it in the background"
             );
-            let (later, record_wait) = (dialogues.clone(), gw.config.record_wait());
+            let answer = unknown(&follow_up);
+            let (later, later_gw) = (dialogues.clone(), gw.clone());
             gw.tasks.spawn(async move {
                 if let Ok((call, report)) = running.await {
-                    let wait_until = Instant::now() + record_wait;
-                    record(&later, &call, &intent, &report, true, wait_until).await;
+                    finish_late(&later_gw, &later, &call, &intent, &report, follow_up).await;
                 }
             });
-            Ok(ActionOutcome::Failed)
+            Ok(answer)
         }
+    }
+}
+
+/// Records the answer of a call that outlived its hop: with its result queued by SMS in the
+/// same write when it has a follow-up and is not in doubt.
+async fn finish_late(
+    gw: &AppState,
+    dialogues: &Dialogues,
+    call: &ActionCall,
+    intent: &TransactionRecord,
+    report: &CallReport,
+    follow_up: Option<FollowUp>,
+) {
+    let (answered, in_doubt) = outcome_record(call, intent, report, true);
+    let Some(follow_up) = follow_up.filter(|_| !in_doubt) else {
+        let wait_until = Instant::now() + gw.config.record_wait();
+        let what = call.transaction.to_string();
+        let record = Record::Transaction(answered);
+        return dialogues.record(record, &what, wait_until).await;
+    };
+    let outcome = menu_outcome(&report.outcome);
+    if let Err(e) = follow_up::settle(gw, &answered, &follow_up, outcome).await {
+        // Still pending: the reconciler asks again, records it and sends the result.
+        tracing::warn!(error = %e, transaction = %call.transaction, "late result not recorded");
     }
 }
 
 /// How long after a call timed out the reconciler asks again what became of it.
 const IN_DOUBT_PAUSE: Duration = Duration::from_secs(30);
 
-/// Records the outcome of `call`, waiting for its commit until `wait_until`. A call that
-/// timed out is in doubt (the agency may have done it): its row stays pending, and the
-/// reconciler asks again with the same id until the agency says what it did.
+/// Records the outcome of `call`, waiting for its commit until `wait_until`; whether the
+/// call is in doubt. A call that timed out is in doubt (the agency may have done it): its
+/// row stays pending, and the reconciler asks again with the same id until the agency says
+/// what it did.
 async fn record(
     dialogues: &Dialogues,
     call: &ActionCall,
@@ -143,7 +211,22 @@ async fn record(
     report: &CallReport,
     late: bool,
     wait_until: Instant,
-) {
+) -> bool {
+    let (answered, in_doubt) = outcome_record(call, intent, report, late);
+    let what = call.transaction.to_string();
+    dialogues
+        .record(Record::Transaction(answered), &what, wait_until)
+        .await;
+    in_doubt
+}
+
+/// The row that records `report`, and whether the call is in doubt; logged and counted.
+fn outcome_record(
+    call: &ActionCall,
+    intent: &TransactionRecord,
+    report: &CallReport,
+    late: bool,
+) -> (TransactionRecord, bool) {
     let in_doubt = matches!(
         report.outcome,
         CallOutcome::Failed {
@@ -181,8 +264,5 @@ async fn record(
         .increment(1);
     metrics::histogram!(names::BACKOFFICE_SECONDS, "agency" => agency, "action" => call.action.clone())
         .record(report.latency.as_secs_f64());
-    let what = call.transaction.to_string();
-    dialogues
-        .record(Record::Transaction(answered), &what, wait_until)
-        .await;
+    (answered, in_doubt)
 }

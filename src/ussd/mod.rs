@@ -10,11 +10,13 @@
 //! - `walk`: the hop's new inputs through the menus, within its budget, then save or end.
 //! - `action`: one back-office call per step, exactly once: derived request id, durable
 //!   intent, finished in the background if it outlives its hop.
+//! - `by_sms`: end screens a menu also sends by SMS, once per step.
 //! - `ends`: the telco's notices that a dialogue is over.
 //! - `notices`: the few screens the engine itself shows (unavailable, unknown code).
 //! - `store`: the durable record of each dialogue's outcome.
 
 mod action;
+mod by_sms;
 mod ends;
 pub mod hop;
 pub mod input;

@@ -21,6 +21,8 @@ pub enum Notice {
     CannotContinue,
     /// The number already holds as many live dialogues as it may.
     TooManyDialogues,
+    /// The back office is still answering; its result follows by SMS.
+    ResultBySms,
 }
 
 pub fn notice(kind: Notice, language: Language) -> &'static str {
@@ -68,6 +70,12 @@ pub fn notice(kind: Notice, language: Language) -> &'static str {
         }
         (Notice::TooFast, true) => {
             "Maombi mengi mno kwa muda mfupi. Tafadhali subiri kidogo kisha ujaribu tena."
+        }
+        (Notice::ResultBySms, true) => {
+            "Ombi lako limepokelewa na bado linashughulikiwa. Utapokea jibu kwa SMS hivi punde."
+        }
+        (Notice::ResultBySms, false) => {
+            "Your request has been received and is still being processed. The result will follow by SMS shortly."
         }
         (Notice::TooFast, false) => {
             "Too many requests in a short time. Please wait a moment and try again."

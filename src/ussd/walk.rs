@@ -2,12 +2,12 @@
 //! back-office actions they lead to run within the hop's budget of time and calls, then the
 //! dialogue saved, or ended and recorded.
 
-use super::action::{self, NotCalled};
+use super::action::{self, Answer, NotCalled};
 use super::hop::HopOutcome;
 use super::notices::{notice, Notice};
 use super::request::{UssdReply, UssdRequest};
 use super::store::EndReason;
-use super::Dialogues;
+use super::{by_sms, Dialogues};
 use crate::app::AppState;
 use crate::db::journal::Record;
 use crate::menus::{ActionOutcome, MenuSet, Step, Walker};
@@ -35,6 +35,7 @@ pub(super) async fn walk(
     preview: Option<Arc<MenuSet>>,
 ) -> (UssdReply, HopOutcome) {
     let language_before = session.language;
+    let preview_free = preview.is_none();
     let menus = match preview {
         Some(menus) => menus,
         None => dialogues.menus_for(&session).await,
@@ -48,6 +49,8 @@ pub(super) async fn walk(
         step_calls: 0,
         action_failed: false,
         not_called: false,
+        // A preview's menus are not published: nothing of them goes out by SMS.
+        may_sms: preview_free,
     };
     let mut step = if first_hop || inputs.is_empty() {
         // A first hop shows where the dial lands; a repeat with nothing new, the same screen.
@@ -64,6 +67,9 @@ pub(super) async fn walk(
         walk.step_calls = 0;
         let applied = walk.walker.input(&mut session, input);
         step = walk.settle(&mut session, applied).await;
+    }
+    if let (true, Step::End(_)) = (walk.may_sms, &step) {
+        by_sms::send_end_screen(gw, dialogues, &walk.walker, &session, deadline).await;
     }
     session.hops += 1;
     session.last_seen_ms = now_ms();
@@ -99,6 +105,9 @@ struct Walk<'a> {
     action_failed: bool,
     /// An action's intent could not be made durable, so the agency was not called.
     not_called: bool,
+    /// Results may follow by SMS and end screens go by SMS (when a telco carries SMS to the
+    /// citizen).
+    may_sms: bool,
 }
 
 impl Walk<'_> {
@@ -122,6 +131,10 @@ impl Walk<'_> {
                 self.calls += 1;
                 self.step_calls += 1;
                 let call = self.step_calls - 1;
+                let follow_up = self
+                    .walker
+                    .follow_up(session)
+                    .filter(|_| self.may_sms && by_sms::possible(self.gw, session));
                 let ran = action::run(
                     self.gw,
                     self.dialogues,
@@ -131,9 +144,15 @@ impl Walk<'_> {
                     params,
                     self.deadline,
                     call,
+                    follow_up,
                 );
                 match ran.await {
-                    Ok(outcome) => outcome,
+                    Ok(Answer::Now(outcome)) => outcome,
+                    Ok(Answer::BySms) => {
+                        self.action_failed = false;
+                        let text = notice(Notice::ResultBySms, session.language);
+                        return Step::End(text.into());
+                    }
                     Err(NotCalled) => {
                         self.not_called = true;
                         return Step::End(notice(Notice::Unavailable, session.language).into());

@@ -113,7 +113,7 @@ fn a_state_is_exactly_one_kind() {
         "end = { sw = \"Samahani\", en = \"Sorry\" }",
         "end = \"x\"\nnext = \"home\"",
     );
-    assert_one(&src, format!("{FILE}:{}: state \"sorry\": `next` does not belong in a state with `end` (it takes `end`)", line(&src, "next = \"home\"")));
+    assert_one(&src, format!("{FILE}:{}: state \"sorry\": `next` does not belong in a state with `end` (it takes `end`, `sms`)", line(&src, "next = \"home\"")));
     let src = broken(
         "[states.sorry]\n",
         "[states.sorry]\ntext = \"x\"\noptions = []\n",
@@ -391,4 +391,26 @@ fn duplicate_positions_across_services() {
             ),
         ]
     );
+}
+
+#[test]
+fn results_by_sms_need_end_screens() {
+    // A result sent by SMS is the end screen its outcome leads to: a prompt is none.
+    let src = broken(
+        "on = { ok = \"done\", failed = \"sorry\" }",
+        "on = { ok = \"done\", failed = \"account\" }\nfollow_by_sms = true",
+    );
+    let found = errors(&src);
+    let expected = format!("{FILE}:{}: state \"fetch\": follow_by_sms sends the end screen each outcome leads to, but on.failed leads to state \"account\", which is not an `end` state", line(&src, "follow_by_sms"));
+    assert!(found.contains(&expected), "{found:?}");
+    // `sms` is for end screens only.
+    let src = broken("next = \"fetch\"", "next = \"fetch\"\nsms = true");
+    assert_one(&src, format!("{FILE}:{}: state \"account\": `sms` does not belong in a state with `input` (it takes `prompt`, `input`, `retry`, `next`)", line(&src, "sms = true")));
+    // Both keys where they belong load.
+    let src = broken(
+        "on = { ok = \"done\", failed = \"sorry\" }",
+        "on = { ok = \"done\", failed = \"sorry\" }\nfollow_by_sms = true",
+    )
+    .replace("[states.done]\n", "[states.done]\nsms = true\n");
+    Menu::parse(&src, FILE).unwrap();
 }

@@ -140,7 +140,7 @@ fn every_problem_of_every_file_is_reported_in_one_run_by_file_and_line() {
                 l(UNREADABLE_STATE, "sory")
             ),
             format!(
-                "{maji}:{}: state \"done\": unknown field `colour`, expected one of `text`, `options`, `prompt`, `input`, `retry`, `next`, `action`, `params`, `keep`, `on`, `notice`, `list`, `empty`, `end`",
+                "{maji}:{}: state \"done\": unknown field `colour`, expected one of `text`, `options`, `prompt`, `input`, `retry`, `next`, `action`, `params`, `keep`, `on`, `notice`, `list`, `empty`, `end`, `follow_by_sms`, `sms`",
                 l(UNREADABLE_STATE, "colour")
             ),
         ]

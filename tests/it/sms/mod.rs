@@ -1,6 +1,7 @@
 //! The SMS channel over HTTP: sending, reading back, reports and the API description.
 
 mod crash;
+mod follow_up;
 mod inbound;
 mod openapi;
 mod reports;
