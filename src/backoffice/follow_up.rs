@@ -40,6 +40,8 @@ pub fn sms_possible(gw: &Gateway, msisdn: &Msisdn, carrier: &TelcoId) -> bool {
 fn message(gw: &Gateway, agency: &AgencyId, msisdn: &Msisdn, text: String) -> NewMessage {
     let expires_ms = chrono::Utc::now().timestamp_millis() + RESULT_VALIDITY_MS;
     let mut message = NewMessage::reply(msisdn.clone(), text, expires_ms);
+    // The citizen's own request: a STOP does not hold it back.
+    message.purpose = crate::sms::message::Purpose::Result;
     message.sender_id = gw
         .agencies
         .get(agency)
