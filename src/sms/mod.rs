@@ -8,6 +8,7 @@
 //! - `dispatch`: claiming, routing, pacing, sending and settling messages.
 //! - `reports`: `/sms/{telco}/dlr`.
 //! - `inbound`: `/sms/{telco}/inbound`, keyword services and the router of incoming SMS.
+//! - `notifications`: agencies' templates and the notifications sent from them.
 //! - `webhooks`: signed status calls to agencies, retried until acknowledged.
 //! - `state`: what each node keeps for the channel; `settings`: the `[sms]` settings.
 
@@ -17,6 +18,7 @@ pub mod dispatch;
 pub mod encoding;
 pub mod inbound;
 pub mod message;
+pub mod notifications;
 pub mod reports;
 pub mod settings;
 pub mod state;

@@ -100,6 +100,56 @@ macro_rules! insert_messages {
 }
 pub(crate) use insert_messages;
 
+/// Claims a request's `Idempotency-Key` in a transaction (a key older than the window is
+/// free again): `claim_idempotency_key!(tx, agency_id, key, request_sha256, response, now)`
+/// gives `Ok(None)` when claimed, or `Ok(Some(Stored::Repeat))` with the first request's
+/// hash and answer.
+macro_rules! claim_idempotency_key {
+    ($tx:expr, $agency:expr, $key:expr, $request_sha256:expr, $response:expr, $now:expr) => {{
+        let agency: &str = $agency;
+        let key: &str = $key;
+        let now: $crate::db::Timestamp = $now;
+        let cutoff = $crate::db::Timestamp(
+            now.0 - chrono::Duration::milliseconds($crate::sms::store::accept::IDEMPOTENCY_WINDOW_MS),
+        );
+        async {
+            sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
+                .bind(agency)
+                .bind(key)
+                .bind(cutoff)
+                .execute(&mut *$tx)
+                .await?;
+            // A concurrent request with the same key waits here for the first to commit.
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
+            )
+            .bind(agency)
+            .bind(key)
+            .bind($request_sha256)
+            .bind($response)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if claimed > 0 {
+                return Ok::<_, sqlx::Error>(None);
+            }
+            let (request_sha256, response): (String, String) = sqlx::query_as(
+                "SELECT request_sha256, response FROM idempotency_keys
+                 WHERE agency_id = $1 AND key = $2",
+            )
+            .bind(agency)
+            .bind(key)
+            .fetch_one(&mut *$tx)
+            .await?;
+            Ok(Some($crate::sms::store::accept::Stored::Repeat { request_sha256, response }))
+        }
+        .await
+    }};
+}
+pub(crate) use claim_idempotency_key;
+
 /// One request's messages, as the API hands them to be stored.
 #[derive(Debug, Clone)]
 pub struct Acceptance {
@@ -146,36 +196,8 @@ pub async fn accept_all(
             for acceptance in requests {
                 let agency = &acceptance.agency;
                 if let Some((key, request_sha256, response)) = &acceptance.request {
-                    let cutoff = Timestamp(now.0 - chrono::Duration::milliseconds(IDEMPOTENCY_WINDOW_MS));
-                    sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2 AND created_at < $3")
-                        .bind(agency.as_str())
-                        .bind(key)
-                        .bind(cutoff)
-                        .execute(&mut *tx)
-                        .await?;
-                    // A concurrent request with the same key waits here for the first to commit.
-                    let claimed = sqlx::query(
-                        "INSERT INTO idempotency_keys (agency_id, key, request_sha256, response, created_at)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency_id, key) DO NOTHING",
-                    )
-                    .bind(agency.as_str())
-                    .bind(key)
-                    .bind(request_sha256)
-                    .bind(response)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if claimed == 0 {
-                        let (request_sha256, response): (String, String) = sqlx::query_as(
-                            "SELECT request_sha256, response FROM idempotency_keys
-                             WHERE agency_id = $1 AND key = $2",
-                        )
-                        .bind(agency.as_str())
-                        .bind(key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        outcomes.push(Stored::Repeat { request_sha256, response });
+                    if let Some(repeat) = claim_idempotency_key!(tx, agency.as_str(), key, request_sha256, response, now)? {
+                        outcomes.push(repeat);
                         continue;
                     }
                 }
