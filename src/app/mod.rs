@@ -5,6 +5,7 @@
 
 mod demo;
 mod demo_sms;
+mod demo_templates;
 mod serve;
 mod start;
 

@@ -1,12 +1,15 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
 //! (`Authorization: Bearer mgk_...`): send, read one message, page through history; its
-//! keyword services on the shortcodes; and
+//! keyword services on the shortcodes; its notification templates and the notifications
+//! sent from them; and
 //! the API's OpenAPI description, which needs no key.
 
+pub mod notifications;
 pub mod openapi;
 mod read;
 pub mod send;
 pub mod services;
+pub mod templates;
 
 use crate::agencies::keys::{bearer, KeyError};
 use crate::app::AppState;
@@ -32,6 +35,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/services/sms/{id}"),
     ("PUT", "/v1/services/sms/{id}"),
     ("DELETE", "/v1/services/sms/{id}"),
+    ("GET", "/v1/templates"),
+    ("POST", "/v1/templates"),
+    ("GET", "/v1/templates/{id}"),
+    ("PUT", "/v1/templates/{id}"),
+    ("DELETE", "/v1/templates/{id}"),
+    ("POST", "/v1/notifications"),
     ("GET", "/v1/openapi.json"),
 ];
 
@@ -49,6 +58,17 @@ pub fn router() -> Router<AppState> {
                 .put(services::replace)
                 .delete(services::remove),
         )
+        .route(
+            "/v1/templates",
+            get(templates::list).post(templates::create),
+        )
+        .route(
+            "/v1/templates/{id}",
+            get(templates::one)
+                .put(templates::replace)
+                .delete(templates::remove),
+        )
+        .route("/v1/notifications", post(notifications::notify))
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

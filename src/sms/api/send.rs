@@ -211,15 +211,20 @@ pub async fn send(
             request_sha256: first,
             response,
         } if first == request_sha256 => Ok(accepted(response)),
-        Stored::Repeat { .. } => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used in the last 24 hours with another request body",
-        )),
+        Stored::Repeat { .. } => Err(reused_key()),
     }
 }
 
-fn accepted(json: String) -> Response {
+/// A request whose `Idempotency-Key` was first used with another body.
+pub(super) fn reused_key() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used in the last 24 hours with another request body",
+    )
+}
+
+pub(super) fn accepted(json: String) -> Response {
     (
         StatusCode::ACCEPTED,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -228,7 +233,7 @@ fn accepted(json: String) -> Response {
         .into_response()
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -245,7 +250,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     Ok(Some(key))
 }
 
-fn check_text(text: &str) -> Result<(Encoding, usize), ApiError> {
+pub(super) fn check_text(text: &str) -> Result<(Encoding, usize), ApiError> {
     if text.trim().is_empty() {
         return Err(invalid("text is empty"));
     }

@@ -2,6 +2,7 @@
 
 mod crash;
 mod inbound;
+mod notifications;
 mod openapi;
 mod routing;
 mod send;
