@@ -16,15 +16,21 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 
 pub async fn list(
     State(gw): State<AppState>,
     caller: AgencyCaller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TemplateList>, ApiError> {
     let templates = agency_templates(&gw.db, &caller.agency)
         .await
         .map_err(unavailable)?;
-    Ok(Json(serde_json::json!({ "templates": templates })))
+    Ok(Json(TemplateList { templates }))
+}
+
+#[derive(Serialize)]
+pub struct TemplateList {
+    pub templates: Vec<TemplateSpec>,
 }
 
 pub async fn one(
