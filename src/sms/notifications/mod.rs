@@ -4,7 +4,9 @@
 //! event however often the back office repeats it.
 //!
 //! - `templates`: what a template is, its checks, and rendering with the menus' engine.
+//! - `values`: a notification's variables, checked against their declared kinds.
 //! - `store`: templates and notifications in the durable store.
 
 pub mod store;
 pub mod templates;
+pub mod values;

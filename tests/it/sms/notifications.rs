@@ -187,9 +187,22 @@ async fn a_payment_notification_produces_one_receipt_sms(backends: Backends) {
         received(&world, "255754000302", 1).await,
         ["Malipo yamepokelewa: TZS 1,500.50 kwa namba ya udhibiti 991234567891, risiti RC-2026-0002."]
     );
-    world.until_final(2).await;
-    assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 2);
+    // The same callback arriving several times at once is still one SMS.
+    let mut racing = payment.clone();
+    racing["to"] = json!("255754000304");
+    racing["reference"] = json!("RC-2026-0004");
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| notify(&world, &world.dawasa, racing.clone())),
+    )
+    .await;
+    assert!(
+        answers.iter().all(|a| a.0 == 202 && a.1 == answers[0].1),
+        "{answers:?}"
+    );
+    world.until_final(3).await;
+    assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 3);
     assert_eq!(received(&world, "255754000301", 1).await.len(), 1);
+    assert_eq!(received(&world, "255754000304", 1).await.len(), 1);
 
     // The notification's message is the agency's, read like any other.
     let id = first["id"].as_str().unwrap();
