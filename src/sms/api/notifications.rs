@@ -3,7 +3,9 @@
 //! default. Exactly once per event: a repeat with the same `reference` (kept for ever) or
 //! the same `Idempotency-Key` (kept a day) sends nothing new and gets the first answer.
 
-use super::send::{accepted, check_text, idempotency_key, reused_key, DEFAULT_VALIDITY_SECS};
+use super::send::{
+    accepted, check_sender, check_text, idempotency_key, reused_key, DEFAULT_VALIDITY_SECS,
+};
 use super::templates::{not_found, unavailable};
 use super::{invalid, AgencyCaller};
 use crate::app::AppState;
@@ -45,6 +47,9 @@ pub struct NotifyRequest {
     /// with a reference used before sends nothing new.
     #[serde(default)]
     pub reference: Option<String>,
+    /// A sender id registered for the agency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -57,6 +62,8 @@ pub struct NotifyAnswer {
     pub language: Language,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     pub text: String,
     pub encoding: Encoding,
     pub parts: usize,
@@ -99,6 +106,13 @@ pub async fn notify(
             );
         }
     }
+    if let Some(from) = &request.from {
+        let agency = gw
+            .agencies
+            .get(&caller.agency)
+            .ok_or_else(|| ApiError::unavailable("the agency's record is not loaded yet; retry"))?;
+        check_sender(&agency, from)?;
+    }
     let template = get_template(&gw.db, &caller.agency, &request.template)
         .await
         .map_err(unavailable)?
@@ -119,7 +133,10 @@ pub async fn notify(
     let (encoding, parts) = check_text(&text)?;
     let now_ms = crate::sessions::now_ms();
     let expires_ms = now_ms + (DEFAULT_VALIDITY_SECS * 1000) as i64;
-    let message = NewMessage::reply(recipient, text, expires_ms);
+    let message = NewMessage {
+        sender_id: request.from.clone(),
+        ..NewMessage::reply(recipient, text, expires_ms)
+    };
     let answer = NotifyAnswer {
         id: message.id.to_string(),
         to: message.recipient.as_str().to_string(),
@@ -127,6 +144,7 @@ pub async fn notify(
         template: template.id.clone(),
         language,
         reference: request.reference.clone(),
+        from: request.from.clone(),
         text: message.text.clone(),
         encoding,
         parts,

@@ -4,6 +4,7 @@
 //! message is committed.
 
 use super::{invalid, AgencyCaller};
+use crate::agencies::Agency;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::msisdn::Msisdn;
@@ -90,16 +91,7 @@ pub async fn send(
         .ok_or_else(|| ApiError::unavailable("the agency's record is not loaded yet; retry"))?;
     let (encoding, parts) = check_text(&request.text)?;
     if let Some(from) = &request.from {
-        if from.chars().count() > MAX_SENDER_ID || !agency.sender_ids.iter().any(|s| s == from) {
-            let known = if agency.sender_ids.is_empty() {
-                "none is registered".to_string()
-            } else {
-                format!("registered: {}", agency.sender_ids.join(", "))
-            };
-            return Err(invalid(format!(
-                "sender id {from:?} is not registered for this agency ({known})"
-            )));
-        }
+        check_sender(&agency, from)?;
     }
     if let Some(url) = &request.callback_url {
         check_url(url)?;
@@ -213,6 +205,21 @@ pub async fn send(
         } if first == request_sha256 => Ok(accepted(response)),
         Stored::Repeat { .. } => Err(reused_key()),
     }
+}
+
+/// Refuses a sender id that is not one of `agency`'s.
+pub(super) fn check_sender(agency: &Agency, from: &str) -> Result<(), ApiError> {
+    if from.chars().count() <= MAX_SENDER_ID && agency.sender_ids.iter().any(|s| s == from) {
+        return Ok(());
+    }
+    let known = if agency.sender_ids.is_empty() {
+        "none is registered".to_string()
+    } else {
+        format!("registered: {}", agency.sender_ids.join(", "))
+    };
+    Err(invalid(format!(
+        "sender id {from:?} is not registered for this agency ({known})"
+    )))
 }
 
 /// A request whose `Idempotency-Key` was first used with another body.

@@ -162,8 +162,13 @@ async fn a_payment_notification_produces_one_receipt_sms(backends: Backends) {
     let reminder = json!({
         "to": "255754000302",
         "template": "gepg_receipt",
-        "variables": {"amount": 1500.5, "control_number": "991234567891", "receipt": "RC-2026-0002"}
+        "variables": {"amount": 1500.5, "control_number": "991234567891", "receipt": "RC-2026-0002"},
+        "from": "DAWASA"
     });
+    let mut unregistered = reminder.clone();
+    unregistered["from"] = json!("TANESCO");
+    let (status, refused) = notify(&world, &world.dawasa, unregistered).await;
+    assert_eq!(status, 422, "{refused}");
     let mut answers = Vec::new();
     for _ in 0..2 {
         let (status, answer) = call(
@@ -199,6 +204,9 @@ async fn a_payment_notification_produces_one_receipt_sms(backends: Backends) {
         answers.iter().all(|a| a.0 == 202 && a.1 == answers[0].1),
         "{answers:?}"
     );
+    let url = format!("{}/messages?to=255754000302", world.simulator);
+    let listed: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    assert_eq!(listed["messages"][0]["from"], "DAWASA", "{listed}");
     world.until_final(3).await;
     assert_eq!(count(db, "SELECT COUNT(*) FROM messages").await, 3);
     assert_eq!(received(&world, "255754000301", 1).await.len(), 1);
