@@ -5,6 +5,7 @@
 
 mod demo;
 mod demo_sms;
+mod demo_templates;
 pub(crate) mod rounds;
 mod serve;
 mod start;

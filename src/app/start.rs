@@ -50,6 +50,7 @@ pub async fn build(
         demo::seed(&db, public_addr).await?;
         let offered = demo::standard_actions();
         super::demo_sms::seed_services(&db, &config.sms.shortcodes, &offered).await?;
+        super::demo_templates::seed_templates(&db).await?;
     }
     let agencies = crate::agencies::store::list_agencies(&db).await?;
     let menus = load_menus(&config, &agencies.iter().collect())?;

@@ -115,6 +115,15 @@ impl Template {
         })
     }
 
+    /// The roots of paths that go further than their variable (`bill.amount`, `bills[0]`):
+    /// what a template over plain values cannot show.
+    pub fn nested_vars(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Value { path, .. } if !path.steps.is_empty() => Some(path.root()),
+            _ => None,
+        })
+    }
+
     pub(crate) fn render(&self, scope: &Scope) -> String {
         let mut out = String::new();
         for part in &self.parts {
@@ -306,6 +315,9 @@ mod tests {
             ["bill_id", "currency", "amount"]
         );
         assert_eq!(t.literal_len(), "Bili :  ".len());
+        assert_eq!(t.nested_vars().count(), 0);
+        let nested = Template::compile("{bill.amount} {bills[0]} {name}").unwrap();
+        assert_eq!(nested.nested_vars().collect::<Vec<_>>(), ["bill", "bills"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - `inbound`: `/sms/{telco}/inbound`, keyword services and the router of incoming SMS.
 //! - `subscriptions`: topics, `JIUNGE`/`STOP`, and the opt-outs checked before each send.
 //! - `broadcasts`: one text to every subscriber of a topic, queued in chunks.
+//! - `notifications`: agencies' templates and the notifications sent from them.
 //! - `webhooks`: signed status calls to agencies, retried until acknowledged.
 //! - `state`: what each node keeps for the channel; `settings`: the `[sms]` settings.
 
@@ -20,6 +21,7 @@ pub mod dispatch;
 pub mod encoding;
 pub mod inbound;
 pub mod message;
+pub mod notifications;
 pub mod reports;
 pub mod settings;
 pub mod state;

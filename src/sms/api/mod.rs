@@ -1,15 +1,17 @@
 //! The agencies' SMS API under `/v1`, each call made with the agency's API key
 //! (`Authorization: Bearer mgk_...`): send, read one message, page through history; its
 //! keyword services on the shortcodes; its topics and broadcasts to their subscribers; its
-//! SMS report; and
+//! notification templates and the notifications sent from them; its SMS report; and
 //! the API's OpenAPI description, which needs no key.
 
 pub mod broadcasts;
+pub mod notifications;
 pub mod openapi;
 mod read;
 pub mod reports;
 pub mod send;
 pub mod services;
+pub mod templates;
 pub mod topics;
 
 use crate::agencies::keys::{bearer, KeyError};
@@ -48,6 +50,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/broadcasts/{id}"),
     ("POST", "/v1/broadcasts/{id}/cancel"),
     ("GET", "/v1/reports/sms"),
+    ("GET", "/v1/templates"),
+    ("POST", "/v1/templates"),
+    ("GET", "/v1/templates/{id}"),
+    ("PUT", "/v1/templates/{id}"),
+    ("DELETE", "/v1/templates/{id}"),
+    ("POST", "/v1/notifications"),
     ("GET", "/v1/openapi.json"),
 ];
 
@@ -79,6 +87,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/broadcasts/{id}", get(broadcasts::one))
         .route("/v1/broadcasts/{id}/cancel", post(broadcasts::cancel))
         .route("/v1/reports/sms", get(reports::sms))
+        .route(
+            "/v1/templates",
+            get(templates::list).post(templates::create),
+        )
+        .route(
+            "/v1/templates/{id}",
+            get(templates::one)
+                .put(templates::replace)
+                .delete(templates::remove),
+        )
+        .route("/v1/notifications", post(notifications::notify))
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -213,11 +213,7 @@ pub(crate) fn answer_stored(
             request_sha256: first,
             response,
         } if first == request_sha256 => Ok(accepted(response)),
-        Stored::Repeat { .. } => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used in the last 24 hours with another request body",
-        )),
+        Stored::Repeat { .. } => Err(reused_key()),
     }
 }
 
@@ -247,7 +243,16 @@ pub(crate) fn check_validity(validity: Option<u64>) -> Result<u64, ApiError> {
     Ok(validity)
 }
 
-fn accepted(json: String) -> Response {
+/// A request whose `Idempotency-Key` was first used with another body.
+pub(crate) fn reused_key() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used in the last 24 hours with another request body",
+    )
+}
+
+pub(crate) fn accepted(json: String) -> Response {
     (
         StatusCode::ACCEPTED,
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -3,6 +3,7 @@
 mod crash;
 mod follow_up;
 mod inbound;
+mod notifications;
 mod openapi;
 mod reports;
 mod routing;
