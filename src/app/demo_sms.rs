@@ -1,11 +1,15 @@
 //! The embedded default's keyword services on `15200`, registered exactly as an agency
 //! registers its own through `/v1/services/sms`: `MAJI <account>` (DAWASA),
-//! `HALI <application>` (RITA) and `MIADI <office>` (NIDA) answer from the demo back office.
+//! `HALI <application>` (RITA) and `MIADI <office>` (NIDA) answer from the demo back office;
+//! and Kinondoni's flood alerts, `MAFURIKO`, which residents join by SMS (`JIUNGE MAFURIKO`)
+//! or from the council's USSD menu, registered as an agency registers a topic.
 
 use crate::db::{Db, DbError};
 use crate::ids::AgencyId;
 use crate::sms::inbound::services::{check, ServiceSpec, SmsService};
 use crate::sms::inbound::services_store::{save_service, ServiceWrite};
+use crate::sms::subscriptions::store::{save_topic, TopicWrite};
+use crate::sms::subscriptions::{topics, Topic, TopicSpec};
 use serde_json::json;
 
 fn demo_services() -> Vec<(&'static str, &'static str, serde_json::Value)> {
@@ -106,6 +110,39 @@ pub async fn seed_services(
                 "demo SMS service not registered: another service answers its word"
             );
         }
+    }
+    Ok(())
+}
+
+/// The demo topic: (id, agency, what the agency would post to `/v1/topics`).
+fn demo_topic() -> (&'static str, &'static str, serde_json::Value) {
+    (
+        "top_0000000000000DEMOMAFURIKO",
+        "kinondoni",
+        json!({"name": "MAFURIKO", "description": {"sw": "Tahadhari za mafuriko (Kinondoni)", "en": "Flood alerts (Kinondoni)"}}),
+    )
+}
+
+/// Registers (or refreshes) the demo topic, unless another agency has taken its name.
+pub async fn seed_topics(db: &Db) -> Result<(), DbError> {
+    let (id, agency, spec) = demo_topic();
+    let spec: TopicSpec = serde_json::from_value(spec).expect("the demo topic is a topic");
+    let name = topics::check(&spec).unwrap_or_else(|e| panic!("demo topic {id} is refused: {e}"));
+    let topic = Topic {
+        id: id.to_string(),
+        agency: AgencyId::parse(agency).expect("static id"),
+        name,
+        description: spec.description,
+    };
+    let saved = match save_topic(db, &topic, true).await? {
+        TopicWrite::NotFound => save_topic(db, &topic, false).await?,
+        saved => saved,
+    };
+    if let TopicWrite::Taken = saved {
+        tracing::warn!(
+            topic = id,
+            "demo topic not registered: another agency has its name"
+        );
     }
     Ok(())
 }

@@ -51,6 +51,7 @@ pub async fn build(
         let offered = demo::standard_actions();
         super::demo_sms::seed_services(&db, &config.sms.shortcodes, &offered).await?;
         super::demo_templates::seed_templates(&db).await?;
+        super::demo_sms::seed_topics(&db).await?;
     }
     let agencies = crate::agencies::store::list_agencies(&db).await?;
     let menus = load_menus(&config, &agencies.iter().collect())?;

@@ -66,7 +66,12 @@ fn catalogue_errors(menu: &Menu, src: &Source) -> Vec<MenuError> {
             ..
         } = &state.kind
         {
-            match catalogue::required_params(action) {
+            let required = if super::GATEWAY_ACTIONS.contains(&action.as_str()) {
+                Some(&["topic"][..])
+            } else {
+                catalogue::required_params(action)
+            };
+            match required {
                 None => errors.push(src.at_line(
                     *action_line,
                     name,

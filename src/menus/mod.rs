@@ -83,7 +83,7 @@ pub use follow_up::FollowUp;
 pub use load::MenuCheck;
 pub(crate) use load::{file_name_error, version_of};
 pub use model::Menu;
-pub use registered::RegisteredAgencies;
+pub use registered::{RegisteredAgencies, GATEWAY_ACTIONS};
 pub use registry::MenuRegistry;
 pub use set::MenuSet;
 pub use walk::{ActionOutcome, Step, Walker};

@@ -10,6 +10,7 @@ use super::store::EndReason;
 use super::{by_sms, Dialogues};
 use crate::app::AppState;
 use crate::db::journal::Record;
+use crate::menus::GATEWAY_ACTIONS;
 use crate::menus::{ActionOutcome, MenuSet, Step, Walker};
 use crate::sessions::{now_ms, LastHop, Lease, Session, Tombstone};
 use crate::telcos::Telco;
@@ -127,6 +128,11 @@ impl Walk<'_> {
                     "hop out of budget; action not called"
                 );
                 ActionOutcome::Failed
+            } else if GATEWAY_ACTIONS.contains(&action.as_str()) {
+                // The gateway's own (a subscription): no back office to call.
+                self.calls += 1;
+                crate::sms::subscriptions::ussd::run(self.gw, session, &agency, &action, &params)
+                    .await
             } else {
                 self.calls += 1;
                 self.step_calls += 1;

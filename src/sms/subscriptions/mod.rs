@@ -8,10 +8,12 @@
 //! - `store`: topics, subscribers and opt-outs in the durable store.
 //! - `commands`: the words citizens text, and the gateway's answers.
 //! - `held_back`: which claimed messages a STOP holds back.
+//! - `ussd`: the gateway's own menu actions `subscriptions.join` and `subscriptions.leave`.
 
 pub mod commands;
 pub mod held_back;
 pub mod store;
 pub mod topics;
+pub mod ussd;
 
 pub use topics::{Topic, TopicSpec};

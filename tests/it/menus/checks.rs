@@ -200,6 +200,21 @@ fn action_not_in_the_catalogue() {
 }
 
 #[test]
+fn a_subscription_action_names_its_topic() {
+    let src = broken(
+        "action = \"bills.fetch\"\nparams = { account = \"{account}\" }",
+        "action = \"subscriptions.join\"\nparams = { topik = \"MAFURIKO\" }",
+    );
+    assert_one(
+        &src,
+        format!(
+            "{FILE}:{}: state \"fetch\": action \"subscriptions.join\" needs param \"topic\"",
+            line(&src, "subscriptions.join")
+        ),
+    );
+}
+
+#[test]
 fn required_param_missing() {
     let src = broken(
         "params = { account = \"{account}\" }",

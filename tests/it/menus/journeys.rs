@@ -28,7 +28,7 @@ fn maji_control_number_in_four_inputs_after_dial() {
     let mut s = session();
     assert_eq!(
         screen(w.enter(&mut s)),
-        "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
+        "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n6. Tahadhari\n9. English"
     );
     assert_eq!(
         screen(w.input(&mut s, "1")),
@@ -130,7 +130,7 @@ fn invalid_choice_is_said_above_the_same_screen() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["7"])),
-        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
+        "Chaguo si sahihi.\nHuduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n6. Tahadhari\n9. English"
     );
     assert_eq!(s.location, Location::Root);
     s.language = Language::ENGLISH;
@@ -192,7 +192,7 @@ fn language_switch_from_the_root_menu() {
     let mut s = session();
     assert_eq!(
         screen(walk(&w, &mut s, &["9"])),
-        "Government services\n1. Water (DAWASA)\n2. Certificates (RITA)\n3. Appointments (NIDA)\n4. Property tax (Ilala)\n5. Consultation (Kinondoni)\n9. Kiswahili"
+        "Government services\n1. Water (DAWASA)\n2. Certificates (RITA)\n3. Appointments (NIDA)\n4. Property tax (Ilala)\n5. Consultation (Kinondoni)\n6. Alerts\n9. Kiswahili"
     );
     assert_eq!(s.language, Language::ENGLISH);
     assert!(screen(w.input(&mut s, "2")).starts_with("RITA - Birth and death certificates"));

@@ -59,7 +59,7 @@ async fn the_root_menu_names_each_agency_and_ends_with_9_for_the_other_language(
         let root = walk(&gw, format, &[]).await.remove(0).text;
         assert_eq!(
             root,
-            "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n9. English"
+            "Huduma za Serikali\n1. Maji (DAWASA)\n2. Vyeti (RITA)\n3. Miadi (NIDA)\n4. Kodi ya majengo (Ilala)\n5. Maoni (Kinondoni)\n6. Tahadhari\n9. English"
         );
         let english = waiting(&gw, format, &["9"]).await;
         assert!(english.ends_with("\n9. Kiswahili"), "{english}");

@@ -6,6 +6,10 @@
 
 use super::inbound::{api, count, deliver, routed};
 use super::world::{sms_world, Backends, SmsWorld};
+use mgov::ids::AgencyId;
+use mgov::sms::subscriptions::store::{save_topic, TopicWrite};
+use mgov::sms::subscriptions::Topic;
+use mgov::telcos::WireFormat;
 use mgov_simulators::telco::Settings;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -62,7 +66,7 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
     let base = base.trim_end_matches('/');
 
     // The agency offers a topic; names are unique, reserved words refused, others' hidden.
-    let topic = json!({"name": "mafuriko", "description": {"sw": "Tahadhari za mafuriko", "en": "Flood alerts"}});
+    let topic = json!({"name": "mvua", "description": {"sw": "Tahadhari za mvua", "en": "Heavy rain alerts"}});
     let (status, created) = api(
         &world,
         &world.dawasa,
@@ -72,7 +76,7 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
     )
     .await;
     assert_eq!(status, 201, "{created}");
-    assert_eq!(created["name"], "MAFURIKO");
+    assert_eq!(created["name"], "MVUA");
     let topic_id = created["id"].as_str().unwrap().to_string();
     let (status, _) = api(&world, &world.rita, Method::POST, "/v1/topics", Some(topic)).await;
     assert_eq!(status, 409, "the name is taken on the gateway");
@@ -96,10 +100,10 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
 
     // Citizens join by SMS: in Swahili with JIUNGE, in English with SUBSCRIBE.
     let texts = [
-        ("j-1", "255754000601", "JIUNGE mafuriko"),
-        ("j-2", "255754000602", "subscribe Mafuriko"),
-        ("j-3", "255754000603", "jiunge MAFURIKO"),
-        ("j-4", "255754000604", "JIUNGE MAFURIKO"),
+        ("j-1", "255754000601", "JIUNGE mvua"),
+        ("j-2", "255754000602", "subscribe Mvua"),
+        ("j-3", "255754000603", "jiunge MVUA"),
+        ("j-4", "255754000604", "JIUNGE MVUA"),
         ("j-5", "255754000605", "STOP"),
         ("j-6", "255754000606", "JIUNGE"),
         ("j-7", "255754000607", "JIUNGE MAJIMAJI"),
@@ -109,15 +113,7 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
     }
     // The telco delivers one twice: it is stored and acted on once.
     assert_eq!(
-        deliver(
-            &world,
-            base,
-            "j-1",
-            "255754000601",
-            "15200",
-            "JIUNGE mafuriko"
-        )
-        .await,
+        deliver(&world, base, "j-1", "255754000601", "15200", "JIUNGE mvua").await,
         200
     );
     let done = routed(db, texts.len() as i64).await;
@@ -125,19 +121,24 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
     assert_eq!(done["j-1"].0, "subscribed");
     assert_eq!(
         reply("j-1"),
-        "Umejiunga na MAFURIKO: Tahadhari za mafuriko. Tuma STOP MAFURIKO kujiondoa."
+        "Umejiunga na MVUA: Tahadhari za mvua. Tuma STOP MVUA kujiondoa."
     );
     assert_eq!(
         reply("j-2"),
-        "You are subscribed to MAFURIKO: Flood alerts. Send STOP MAFURIKO to leave."
+        "You are subscribed to MVUA: Heavy rain alerts. Send STOP MVUA to leave."
     );
     assert_eq!(done["j-5"].0, "stopped");
-    assert_eq!(
-        (done["j-6"].0.as_str(), reply("j-6").as_str()),
-        (
-            "help",
-            "Tuma JIUNGE <mada>:\nMAFURIKO - Tahadhari za mafuriko"
-        )
+    // The list holds every agency's topics (the embedded default has Kinondoni's MAFURIKO).
+    assert_eq!(done["j-6"].0, "help");
+    assert!(
+        reply("j-6").starts_with("Tuma JIUNGE <mada>:\n"),
+        "{}",
+        reply("j-6")
+    );
+    assert!(
+        reply("j-6").contains("\nMVUA - Tahadhari za mvua"),
+        "{}",
+        reply("j-6")
     );
     assert!(
         reply("j-7").starts_with("Hatujui mada \"MAJIMAJI\"."),
@@ -165,7 +166,7 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
     assert_eq!(page["subscribers"][1]["language"], "en");
 
     // The estimate counts subscribers and parts by language, sending nothing.
-    let broadcast = json!({"topic": "MAFURIKO", "from": "DAWASA", "text": {
+    let broadcast = json!({"topic": "MVUA", "from": "DAWASA", "text": {
         "sw": "Tahadhari: mvua kubwa leo usiku. Epuka mabonde ya Jangwani.",
         "en": "Warning: heavy rain tonight. Keep away from the Jangwani valley."}});
     let (status, estimate) = api(
@@ -228,15 +229,7 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
         200
     );
     assert_eq!(
-        deliver(
-            &world,
-            base,
-            "s-4",
-            "255754000604",
-            "15200",
-            "STOP MAFURIKO"
-        )
-        .await,
+        deliver(&world, base, "s-4", "255754000604", "15200", "STOP MVUA").await,
         200
     );
     let done = routed(db, texts.len() as i64 + 2).await;
@@ -339,15 +332,7 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
 
     // Joining again lifts a STOP.
     assert_eq!(
-        deliver(
-            &world,
-            base,
-            "r-5",
-            "255754000605",
-            "15200",
-            "JIUNGE MAFURIKO"
-        )
-        .await,
+        deliver(&world, base, "r-5", "255754000605", "15200", "JIUNGE MVUA").await,
         200
     );
     routed(db, texts.len() as i64 + 3).await;
@@ -359,5 +344,86 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
         .await,
         0
     );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_a_resident_subscribes_from_the_councils_menu() {
+    a_resident_subscribes_from_the_councils_menu(Backends::Production).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_a_resident_subscribes_from_the_councils_menu() {
+    a_resident_subscribes_from_the_councils_menu(Backends::Embedded).await;
+}
+
+/// The demo's Kinondoni menu (`*152*00#`, 6) signs a number up for MAFURIKO, in the language
+/// of the dialogue, once however often it is dialled, and off again.
+async fn a_resident_subscribes_from_the_councils_menu(backends: Backends) {
+    let world = sms_world(backends, Settings::default(), |_| {}).await;
+    let gateway = &world.gw.running.gateway;
+    let db = &gateway.db;
+    if let Backends::Production = backends {
+        // The embedded default registers the demo topic itself; here the council does.
+        let topic = Topic {
+            id: "top_0000000000000DEMOMAFURIKO".into(),
+            agency: AgencyId::parse("kinondoni").unwrap(),
+            name: "MAFURIKO".into(),
+            description: serde_json::from_value(json!({"sw": "Tahadhari za mafuriko (Kinondoni)", "en": "Flood alerts (Kinondoni)"})).unwrap(),
+        };
+        assert!(matches!(
+            save_topic(db, &topic, false).await.unwrap(),
+            TopicWrite::Done
+        ));
+        gateway.refresh_directories().await.unwrap();
+    }
+    let subscriptions = |number: &str| {
+        format!("SELECT COUNT(*) FROM subscriptions WHERE msisdn = '{number}' AND channel = 'ussd'")
+    };
+    for _ in 0..2 {
+        let mut phone = world.gw.phone(WireFormat::AfricasTalking, "255754000701");
+        phone.dial("*152*00#").await.unwrap();
+        phone.press("6").await.unwrap();
+        let joined = phone.press("1").await.unwrap();
+        assert!(joined.ends, "{joined:?}");
+        assert_eq!(
+            joined.text,
+            "Umejiunga na Tahadhari za mafuriko (Kinondoni). Utapokea tahadhari kwa SMS. Kujiondoa tuma STOP MAFURIKO kwenda 15200."
+        );
+    }
+    assert_eq!(
+        count(db, &subscriptions("255754000701")).await,
+        1,
+        "dialled twice, subscribed once"
+    );
+
+    let mut phone = world.gw.phone(WireFormat::AfricasTalking, "255754000702");
+    phone.dial("*152*00#").await.unwrap();
+    phone.press("9").await.unwrap();
+    phone.press("6").await.unwrap();
+    let joined = phone.press("1").await.unwrap();
+    assert!(
+        joined
+            .text
+            .starts_with("You are subscribed to Flood alerts (Kinondoni)."),
+        "{joined:?}"
+    );
+    let language = "SELECT language FROM subscriptions WHERE msisdn = '255754000702'";
+    let language: String = match db {
+        mgov::db::Db::Postgres(pool) => sqlx::query_scalar(language).fetch_one(pool).await.unwrap(),
+        mgov::db::Db::Sqlite(pool) => sqlx::query_scalar(language).fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(language, "en", "broadcasts come in the dialogue's language");
+
+    let mut phone = world.gw.phone(WireFormat::AfricasTalking, "255754000701");
+    phone.dial("*152*00#").await.unwrap();
+    phone.press("6").await.unwrap();
+    let left = phone.press("2").await.unwrap();
+    assert!(
+        left.text
+            .starts_with("Umejiondoa kwenye tahadhari za MAFURIKO."),
+        "{left:?}"
+    );
+    assert_eq!(count(db, &subscriptions("255754000701")).await, 0);
     world.stop().await;
 }
