@@ -41,14 +41,18 @@ pub struct BroadcastView {
 }
 
 impl BroadcastView {
-    fn of(broadcast: &Broadcast, counts: BTreeMap<String, i64>) -> Self {
-        let unsent = ["queued", "sending"]
-            .iter()
-            .any(|s| counts.get(*s).copied().unwrap_or(0) > 0);
+    /// `counts` are `None` in lists, which do not count: `done` is then not known.
+    fn of(broadcast: &Broadcast, counts: Option<BTreeMap<String, i64>>) -> Self {
+        let unsent = counts.as_ref().is_none_or(|counts| {
+            ["queued", "sending"]
+                .iter()
+                .any(|s| counts.get(*s).copied().unwrap_or(0) > 0)
+        });
         let status = match broadcast.status.as_str() {
             "sending" if !unsent => "done",
             other => other,
         };
+        let counts = counts.unwrap_or_default();
         Self {
             id: broadcast.id.clone(),
             topic_id: broadcast.topic_id.clone(),
@@ -139,7 +143,7 @@ pub async fn one(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(BroadcastView::of(&broadcast, counts)))
+    Ok(Json(BroadcastView::of(&broadcast, Some(counts))))
 }
 
 /// `GET /v1/broadcasts`: the agency's last 100 broadcasts, newest first, without counts.
@@ -152,7 +156,7 @@ pub async fn list(
         .map_err(unavailable)?;
     let views: Vec<BroadcastView> = broadcasts
         .iter()
-        .map(|b| BroadcastView::of(b, BTreeMap::new()))
+        .map(|b| BroadcastView::of(b, None))
         .collect();
     Ok(Json(serde_json::json!({ "broadcasts": views })))
 }

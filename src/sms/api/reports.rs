@@ -39,7 +39,10 @@ pub async fn sms(
         .map_err(|e| invalid(e.to_string()))?;
     let figures = agency_sms_figures(&gw.db, &caller.agency, range.from, range.to)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(|e| {
+            tracing::error!(error = %e, "SMS report not read");
+            ApiError::unavailable("the report cannot be read right now; retry")
+        })?;
     Ok(Json(AgencySmsReport {
         agency: caller.agency.to_string(),
         from: rfc3339(range.from),

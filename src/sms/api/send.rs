@@ -98,6 +98,8 @@ pub async fn send(
     }
     let validity = check_validity(request.validity)?;
     let mut request = request;
+    // Only the citizen who wrote is answered; anyone else in `to` is written to unasked.
+    let mut answered = None;
     if let Some(mo) = &request.in_reply_to {
         let sender = incoming_sender(&gw.db, mo, &caller.agency)
             .await
@@ -111,8 +113,9 @@ pub async fn send(
                 ))
             })?;
         if request.to.is_empty() {
-            request.to = vec![sender];
+            request.to = vec![sender.clone()];
         }
+        answered = Some(sender);
     }
     if request.to.is_empty() {
         return Err(invalid("to lists no recipient"));
@@ -134,20 +137,24 @@ pub async fn send(
     }
     let messages: Vec<NewMessage> = recipients
         .into_iter()
-        .map(|recipient| NewMessage {
-            id: MessageId::generate(),
-            recipient,
-            sender_id: request.from.clone(),
-            text: request.text.clone(),
-            encoding,
-            parts: parts as u32,
-            callback_url: request.callback_url.clone(),
-            expires_ms,
-            purpose: if request.in_reply_to.is_some() {
+        .map(|recipient| {
+            // A STOP holds back all but the answer to the citizen who wrote.
+            let purpose = if answered.as_deref() == Some(recipient.as_str()) {
                 Purpose::Reply
             } else {
                 Purpose::Direct
-            },
+            };
+            NewMessage {
+                id: MessageId::generate(),
+                recipient,
+                sender_id: request.from.clone(),
+                text: request.text.clone(),
+                encoding,
+                parts: parts as u32,
+                callback_url: request.callback_url.clone(),
+                expires_ms,
+                purpose,
+            }
         })
         .collect();
     let answer = SendAnswer {

@@ -10,7 +10,7 @@ pub mod route;
 pub mod shared_pace;
 
 use super::channel::{OutgoingSms, SendError};
-use super::message::MessageId;
+use super::message::{MessageId, Purpose};
 use super::store::dispatch::{claim_due, settle, Claimed, Settle, Settlement};
 use super::store::reports::match_early_reports;
 use super::subscriptions::held_back::held_back;
@@ -35,6 +35,8 @@ const LONGEST_RETRY: Duration = Duration::from_secs(600);
 /// Finished sends are settled together once this many are in, or this long after the first.
 const SETTLE_AT_MOST: usize = 100;
 const SETTLE_EVERY: Duration = Duration::from_millis(50);
+/// A message that waited this long for its telco's pace is checked against STOP again.
+const RECHECK_AFTER_WAIT: Duration = Duration::from_millis(500);
 /// When no telco can carry a number, look again after this long (an operator may add one).
 const NO_ROUTE_RETRY: Duration = Duration::from_secs(60);
 
@@ -199,7 +201,25 @@ async fn attempt(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) ->
             error: "stored recipient is not a phone number".into(),
         };
     };
+    let waited = tokio::time::Instant::now();
     pace.ready_for(message.parts as u32).await;
+    // A STOP or a cancelled broadcast that came while the message waited for its turn still
+    // holds it back; asked again only after a real wait, so a fast telco costs no query.
+    if waited.elapsed() >= RECHECK_AFTER_WAIT && Purpose::heeds_opt_out(&message.purpose) {
+        match held_back(&gw.db, std::slice::from_ref(message)).await {
+            Ok(held) => {
+                if let Some(reason) = held.get(&message.id) {
+                    return Settlement::Cancelled { reason };
+                }
+            }
+            Err(e) => {
+                return Settlement::Retry {
+                    due_ms: now_ms() + RECHECK_AFTER_WAIT.as_millis() as i64,
+                    error: format!("opt-outs could not be read: {e}"),
+                }
+            }
+        }
+    }
     let id = MessageId::from_stored(message.id.clone());
     let report_base = format!("{}/sms/{}/dlr", gw.config.public_url(), telco.id);
     let report_url = telco.wire_format.report_url(&report_base, link, &id);

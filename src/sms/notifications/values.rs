@@ -86,6 +86,9 @@ impl VariableKind {
                 Ok(raw)
             }
             VariableKind::Money => match Decimal::from_str(&raw) {
+                Ok(amount) if amount.is_sign_negative() => {
+                    Err(format!("must not be negative, not {value}"))
+                }
                 Ok(amount) => Ok(as_money(amount, language)),
                 Err(_) => Err(format!(
                     "must be an amount such as \"53000\" or \"53000.50\", not {value}"
@@ -152,7 +155,13 @@ mod tests {
             )
             .unwrap_err();
         assert!(extra.starts_with("unknown variables: payer"), "{extra}");
-        for bad in [json!("TZS 5"), json!("5,000"), json!(null), json!({"v": 5})] {
+        for bad in [
+            json!("TZS 5"),
+            json!("5,000"),
+            json!("-5.00"),
+            json!(null),
+            json!({"v": 5}),
+        ] {
             let given = vars(json!({"amount": bad, "control_number": "9", "receipt": "R"}));
             let refused = spec.values(&given, sw).unwrap_err();
             assert!(refused.starts_with("variable amount"), "{refused}");

@@ -22,8 +22,9 @@ pub struct Claimed {
     /// lease lapsed cannot settle a claim another has since made.
     pub attempts: i32,
     pub expires_ms: i64,
-    /// Why it is sent ([`crate::sms::message::Purpose`]), and a broadcast's topic.
+    /// Why it is sent ([`crate::sms::message::Purpose`]); a broadcast's id and topic.
     pub purpose: String,
+    pub broadcast_id: Option<String>,
     pub topic_id: Option<String>,
 }
 
@@ -39,6 +40,7 @@ const CLAIMED_COLUMNS: &[&str] = &[
     "attempts",
     "expires_ms",
     "purpose",
+    "broadcast_id",
     "topic_id",
 ];
 

@@ -1,6 +1,6 @@
 //! Which claimed messages a STOP holds back, asked just before they are sent: a number that
 //! sent STOP gets no direct send or broadcast, and a broadcast goes only to numbers still
-//! subscribed to its topic. Replies, notifications and results answer something the citizen
+//! subscribed to its topic, and not at all once cancelled. Replies, notifications and results answer something the citizen
 //! did, and are not held back.
 
 use crate::db::{on_both, Db, DbError, OpExt};
@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 pub const OPTED_OUT: &str = "the recipient opted out (STOP)";
 pub const LEFT_TOPIC: &str = "the recipient is no longer subscribed to the topic";
+use crate::sms::broadcasts::store::CANCELLED;
 
 /// The claimed messages not to send, by id, with why.
 pub async fn held_back(
@@ -27,14 +28,29 @@ pub async fn held_back(
     numbers.sort_unstable();
     numbers.dedup();
     let opted_out = opted_out(db, &numbers).await?;
-    let subscribed = if heeding.iter().any(|m| m.topic_id.is_some()) {
-        subscriptions(db, &numbers).await?
+    let mut broadcasts: Vec<&str> = heeding
+        .iter()
+        .filter_map(|m| m.broadcast_id.as_deref())
+        .collect();
+    broadcasts.sort_unstable();
+    broadcasts.dedup();
+    let (subscribed, cancelled) = if broadcasts.is_empty() {
+        (HashSet::new(), HashSet::new())
     } else {
-        HashSet::new()
+        (
+            subscriptions(db, &numbers).await?,
+            cancelled(db, &broadcasts).await?,
+        )
     };
     let mut held = HashMap::new();
     for message in heeding {
-        if opted_out.contains(&message.recipient) {
+        if message
+            .broadcast_id
+            .as_ref()
+            .is_some_and(|b| cancelled.contains(b))
+        {
+            held.insert(message.id.clone(), CANCELLED);
+        } else if opted_out.contains(&message.recipient) {
             held.insert(message.id.clone(), OPTED_OUT);
         } else if let Some(topic) = &message.topic_id {
             if !subscribed.contains(&(message.recipient.clone(), topic.clone())) {
@@ -80,5 +96,21 @@ async fn subscriptions(db: &Db, numbers: &[&str]) -> Result<HashSet<(String, Str
         query.fetch_all(pool).await
     })
     .op("find_subscriptions")?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn cancelled(db: &Db, broadcasts: &[&str]) -> Result<HashSet<String>, DbError> {
+    let sql = format!(
+        "SELECT id FROM broadcasts WHERE status = 'cancelled' AND id IN {}",
+        placeholders(broadcasts.len())
+    );
+    let rows: Vec<String> = on_both!(db, pool => {
+        let mut query = sqlx::query_scalar(&sql);
+        for id in broadcasts {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })
+    .op("find_cancelled_broadcasts")?;
     Ok(rows.into_iter().collect())
 }

@@ -242,7 +242,25 @@ async fn stop_holds_back_a_queued_broadcast(backends: Backends) {
         )
         .await;
     assert_eq!(status, 202, "{sent}");
+    // Nor by naming another citizen's message: only its sender is answered past a STOP.
+    let mo = "SELECT id FROM inbound_messages WHERE telco_message_id = 'j-1'";
+    let mo: String = match db {
+        mgov::db::Db::Postgres(pool) => sqlx::query_scalar(mo).fetch_one(pool).await.unwrap(),
+        mgov::db::Db::Sqlite(pool) => sqlx::query_scalar(mo).fetch_one(pool).await.unwrap(),
+    };
+    let (status, replied) = world
+        .send(
+            &world.dawasa,
+            json!({"to": ["+255754000605", "+255754000601"], "in_reply_to": mo, "text": "Asante kwa kujiunga"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{replied}");
     drain(&world).await;
+    let thanked = world.handset("255754000601").await;
+    assert!(
+        thanked.iter().any(|(_, t)| t == "Asante kwa kujiunga"),
+        "{thanked:?}"
+    );
 
     assert_eq!(
         broadcast_text(&world, "255754000601").await,
