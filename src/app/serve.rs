@@ -17,6 +17,8 @@ const REAP_EVERY: Duration = Duration::from_secs(5);
 /// A safety net: changes are announced and taken in within a second (`db::changes`).
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+/// Settled follow-ups are purged every this many reconciler rounds (5 minutes).
+const PURGE_EVERY_ROUNDS: u32 = 60;
 /// How long past its validity a sent message waits for its report before it is made
 /// `expired`: telcos report expiries themselves, a little after the fact.
 const UNREPORTED_GRACE: Duration = Duration::from_secs(60 * 60);
@@ -228,6 +230,7 @@ impl Drop for AbortOnDrop {
 /// one round may wait on slow agencies.
 async fn reconciler(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(RECONCILE_EVERY);
+    let mut purge_in = 1;
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
@@ -236,6 +239,16 @@ async fn reconciler(gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
                 let asked = round.await;
                 if asked > 0 {
                     tracing::info!(asked, "pending back-office calls asked again");
+                }
+                purge_in -= 1;
+                if purge_in > 0 {
+                    continue;
+                }
+                purge_in = PURGE_EVERY_ROUNDS;
+                match crate::backoffice::follow_up_store::purge(&gateway.db, chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::debug!(purged, "settled follow-ups purged"),
+                    Err(e) => tracing::warn!(error = %e, "follow-ups not purged; trying again"),
                 }
             }
         }

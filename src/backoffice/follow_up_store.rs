@@ -137,3 +137,35 @@ pub async fn send_once(
     })
     .op("send_once")
 }
+
+/// A follow-up's context (the citizen's dialogue variables) is kept only while its result
+/// may still be sent: once its transaction is settled and this long has passed, it goes.
+const FOLLOW_UP_KEPT_AFTER_SETTLING: chrono::Duration = chrono::Duration::hours(1);
+/// The keys of results sent by SMS outlive every retry of a hop or a call (a day at most).
+const RESULT_KEYS_KEPT: chrono::Duration = chrono::Duration::days(7);
+
+/// Deletes follow-ups whose transactions are settled, and old result keys; how many rows.
+pub async fn purge(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbError> {
+    let settled_before = Timestamp(now - FOLLOW_UP_KEPT_AFTER_SETTLING);
+    let keys_before = Timestamp(now - RESULT_KEYS_KEPT);
+    on_both!(db, pool => {
+        async {
+            let follow_ups = sqlx::query(
+                "DELETE FROM follow_ups WHERE created_at < $1 AND transaction_id IN
+                 (SELECT id FROM transactions WHERE outcome <> 'pending')",
+            )
+            .bind(settled_before)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            let keys = sqlx::query("DELETE FROM sms_results WHERE created_at < $1")
+                .bind(keys_before)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            Ok::<_, sqlx::Error>(follow_ups + keys)
+        }
+        .await
+    })
+    .op("purge_follow_ups")
+}

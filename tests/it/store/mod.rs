@@ -54,6 +54,7 @@ macro_rules! contract {
     };
 }
 
+mod follow_ups;
 mod intents;
 mod outbox;
 mod sms_report;
