@@ -13,7 +13,7 @@ use super::channel::{OutgoingSms, SendError};
 use super::message::{MessageId, Purpose};
 use super::store::dispatch::{claim_due, settle, Claimed, Settle, Settlement};
 use super::store::reports::match_early_reports;
-use super::subscriptions::held_back::held_back;
+use super::subscriptions::held_back::StopCheck;
 use crate::app::Gateway;
 use crate::db::carriers;
 use crate::ids::TelcoId;
@@ -78,23 +78,20 @@ pub async fn dispatch_once(gw: &Gateway) -> Result<usize, crate::db::DbError> {
     // Settled as they finish, a few at a time: one slow telco answer must not hold back
     // the status of messages sent long before it.
     // A STOP that came after a message was queued still holds it back.
-    let held = held_back(&gw.db, &claimed).await?;
-    let mut finished: Vec<Settle> = claimed
-        .iter()
-        .filter_map(|m| {
-            held.get(&m.id).map(|reason| Settle {
-                id: MessageId::from_stored(m.id.clone()),
-                attempt: m.attempts,
-                settlement: Settlement::Cancelled { reason },
-            })
-        })
-        .collect();
+    let stops = StopCheck::new(&gw.db, &claimed, RECHECK_AFTER_WAIT).await?;
     let carriers = last_carriers(gw, &claimed).await;
     let mut sending: FuturesUnordered<_> = claimed
         .iter()
-        .filter(|m| !held.contains_key(&m.id))
-        .map(|m| send_one(gw, m, carriers.get(&m.recipient).map(String::as_str)))
+        .map(|m| {
+            send_one(
+                gw,
+                m,
+                carriers.get(&m.recipient).map(String::as_str),
+                &stops,
+            )
+        })
         .collect();
+    let mut finished = Vec::new();
     let mut settle_by = None;
     loop {
         let next = match settle_by {
@@ -162,8 +159,13 @@ async fn last_carriers(gw: &Gateway, claimed: &[Claimed]) -> HashMap<String, Str
 }
 
 /// Sends one claimed message and says how to settle its claim.
-async fn send_one(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) -> Settle {
-    let settlement = attempt(gw, message, last_carrier).await;
+async fn send_one(
+    gw: &Gateway,
+    message: &Claimed,
+    last_carrier: Option<&str>,
+    stops: &StopCheck<'_>,
+) -> Settle {
+    let settlement = attempt(gw, message, last_carrier, stops).await;
     Settle {
         id: MessageId::from_stored(message.id.clone()),
         attempt: message.attempts,
@@ -171,7 +173,15 @@ async fn send_one(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) -
     }
 }
 
-async fn attempt(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) -> Settlement {
+async fn attempt(
+    gw: &Gateway,
+    message: &Claimed,
+    last_carrier: Option<&str>,
+    stops: &StopCheck<'_>,
+) -> Settlement {
+    if let Some(reason) = stops.held(&message.id).await {
+        return Settlement::Cancelled { reason };
+    }
     if now_ms() >= message.expires_ms {
         return Settlement::Expired;
     }
@@ -204,14 +214,11 @@ async fn attempt(gw: &Gateway, message: &Claimed, last_carrier: Option<&str>) ->
     let waited = tokio::time::Instant::now();
     pace.ready_for(message.parts as u32).await;
     // A STOP or a cancelled broadcast that came while the message waited for its turn still
-    // holds it back; asked again only after a real wait, so a fast telco costs no query.
+    // holds it back; asked again only after a real wait, and for the whole batch at once.
     if waited.elapsed() >= RECHECK_AFTER_WAIT && Purpose::heeds_opt_out(&message.purpose) {
-        match held_back(&gw.db, std::slice::from_ref(message)).await {
-            Ok(held) => {
-                if let Some(reason) = held.get(&message.id) {
-                    return Settlement::Cancelled { reason };
-                }
-            }
+        match stops.held_now(&gw.db, &message.id).await {
+            Ok(Some(reason)) => return Settlement::Cancelled { reason },
+            Ok(None) => {}
             Err(e) => {
                 return Settlement::Retry {
                     due_ms: now_ms() + RECHECK_AFTER_WAIT.as_millis() as i64,

@@ -114,3 +114,46 @@ async fn cancelled(db: &Db, broadcasts: &[&str]) -> Result<HashSet<String>, DbEr
     .op("find_cancelled_broadcasts")?;
     Ok(rows.into_iter().collect())
 }
+
+/// A dispatcher's batch, checked against STOP when claimed and again, for the whole batch in
+/// one query, for messages that waited for their telco's pace: at most one query per
+/// `every`, however many messages wait.
+pub struct StopCheck<'a> {
+    claimed: &'a [Claimed],
+    every: std::time::Duration,
+    last: tokio::sync::Mutex<(tokio::time::Instant, HashMap<String, &'static str>)>,
+}
+
+impl<'a> StopCheck<'a> {
+    /// Checks `claimed` now.
+    pub async fn new(
+        db: &Db,
+        claimed: &'a [Claimed],
+        every: std::time::Duration,
+    ) -> Result<Self, DbError> {
+        let held = held_back(db, claimed).await?;
+        Ok(Self {
+            claimed,
+            every,
+            last: tokio::sync::Mutex::new((tokio::time::Instant::now(), held)),
+        })
+    }
+
+    /// Why `id` is held back as of the last check.
+    pub async fn held(&self, id: &str) -> Option<&'static str> {
+        self.last.lock().await.1.get(id).copied()
+    }
+
+    /// Why `id` is held back, checking the batch again if the last check is older than
+    /// `every`.
+    pub async fn held_now(&self, db: &Db, id: &str) -> Result<Option<&'static str>, DbError> {
+        let mut last = self.last.lock().await;
+        if last.0.elapsed() >= self.every {
+            *last = (
+                tokio::time::Instant::now(),
+                held_back(db, self.claimed).await?,
+            );
+        }
+        Ok(last.1.get(id).copied())
+    }
+}

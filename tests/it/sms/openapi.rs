@@ -377,7 +377,7 @@ async fn store_subscription_examples(gw: &TestGateway, doc: &Value, agency: &Age
     let shown = &doc["paths"]["/v1/topics/{id}"]["get"]["responses"]["200"]["content"]
         ["application/json"]["examples"]["found"]["value"];
     let topics = [
-        (example("/v1/topics/{id}", "get", "found"), "MAFURIKO"),
+        (example("/v1/topics/{id}", "get", "found"), "MVUA"),
         (
             example("/v1/topics/{id}", "delete", "deleted"),
             "KIPINDUPINDU",
