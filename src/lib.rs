@@ -18,8 +18,9 @@
 //! - [`db`]: the durable store (Postgres or SQLite), its migrations, and the journal that
 //!   group-commits records and never drops one.
 //! - [`directory`]: in-memory copies of small tables (telcos, agencies) for the hot path.
-//! - [`sms`]: outgoing SMS: the `/v1/messages` API, the outbox and its dispatcher, delivery
-//!   reports and signed webhooks to agencies.
+//! - [`sms`]: outgoing SMS (the `/v1/messages` API, the outbox and its dispatcher, delivery
+//!   reports, signed webhooks to agencies) and incoming SMS (keyword services, topics with
+//!   JIUNGE/STOP and broadcasts, notifications from agencies' templates).
 //! - [`reports`]: `mgov report`: dialogues, funnels and transactions per agency and service;
 //!   SMS figures per agency (also `GET /v1/reports/sms`).
 //! - [`cli`]: the `mgov` command line (serve, migrate, menus check, dial, admin).
