@@ -58,7 +58,7 @@ now() { date +%s.%N; }
 # Seconds since $1 (a `now`), one decimal.
 since() { awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.1f", t1 - t0 }'; }
 # $1 per second over $2 seconds, whole.
-per_s() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", t > 0 ? n / t : 0 }'; }
+per_s() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
 # Milliseconds of CPU per 1000 messages for $1 clock ticks and $2 messages.
 per_1000() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.1f", n ? t * 10 / n * 1000 : 0 }'; }
 telco_counter() { curl -fsS "$TELCO_SIM_URL/stats" | jq -r ".$1 // 0"; }
@@ -212,7 +212,7 @@ send_stops() {
       printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nsilent\n'
     done >"$requests"
   t1=$(since "$1")
-  codes=$(curl -K "$requests" | sort | uniq -c | awk '{ printf "%s%s x%s", NR > 1 ? ", " : "", $2, $1 }')
+  codes=$(curl -K "$requests" | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
   echo "STOPs                   $STOPS posted from $t1 s to $(since "$1") s after the broadcast: HTTP $codes"
 }
 
