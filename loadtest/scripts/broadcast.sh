@@ -202,8 +202,12 @@ run_broadcast() {
 # Posts STOP from STOPS subscribers spread evenly over the numbers, in random order, through
 # the telco's incoming SMS callback, all on one connection; $1 is when the broadcast was posted.
 send_stops() {
-  local requests="$STACK_DIR/stops.curl" t1 codes first=yes
-  for i in $(seq 1 "$STOPS"); do printf '2557%08d\n' $((i * SUBSCRIBERS / STOPS)); done | shuf \
+  local requests="$STACK_DIR/stops.curl" t1 codes first=yes spacing=$((SUBSCRIBERS / STOPS))
+  # Four in five one below the even spacing, so that the senders are Swahili and English
+  # (every fifth number) as the subscribers are.
+  for i in $(seq 1 "$STOPS"); do
+    printf '2557%08d\n' $((i * SUBSCRIBERS / STOPS - (spacing >= 2 && i % 5 != 0 ? 1 : 0)))
+  done | shuf \
     | while read -r msisdn; do
       if [ -z "$first" ]; then echo next; fi
       first=
