@@ -9,7 +9,9 @@
 # Source it: `source loadtest/scripts/sms-stack.sh`; it stops what it started when the shell
 # exits. Afterwards: API_KEY (not exported: the gateway and the CLI refuse MGOV_* variables
 # they do not know, so pass it to mgov-load on its command line as
-# MGOV_LOAD_API_KEY="$API_KEY"), TELCO_SIM_URL, GATEWAY_PID, TELCO_SIM_PID.
+# MGOV_LOAD_API_KEY="$API_KEY"), TELCO_SIM_URL, GATEWAY_PID, TELCO_SIM_PID, and
+# SMS_TELCO_SECRET: the HTTP Basic password (user $SMS_TELCO) of the telco's callbacks,
+# delivery reports and incoming SMS (/sms/$SMS_TELCO/inbound).
 # Environment: SMS_PPS, REPORT_DELAY (1s..3s: each delivery report comes that long after
 # the send, as a handset's does; 0ms makes nearly every report come before the dispatcher
 # has recorded the send, the early-report path), TELCO_ADDR (127.0.0.1:9292), TELCO_SIM_ARGS
@@ -32,16 +34,16 @@ sms_stack_start() {
   TELCO_SIM_URL="http://$TELCO_ADDR"
   # What the gateway presents to telco-sim's send API, and what telco-sim presents with its
   # delivery reports (the callback secret `mgov telcos add` generates).
-  local sms_key dlr_secret
+  local sms_key
   sms_key="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  dlr_secret=$("$BIN/mgov" telcos add "$SMS_TELCO" \
+  SMS_TELCO_SECRET=$("$BIN/mgov" telcos add "$SMS_TELCO" \
     --format africastalking --sms-url "$TELCO_SIM_URL/version1/messaging" \
     --sms-username mgov-bench --sms-secret "$sms_key" --sms-parts-per-second "$SMS_PPS" \
     --sms-prefix 25574 --sms-default true \
     | sed -n 's/^HTTP Basic password: \([^ ]*\).*/\1/p')
   # Reports retried for about a minute, so that a gateway restarted by a drill gets them.
   # shellcheck disable=SC2086 # TELCO_SIM_ARGS is a list of flags
-  TELCO_AT_API_KEY="$sms_key" TELCO_AT_REPORT_PASSWORD="$dlr_secret" \
+  TELCO_AT_API_KEY="$sms_key" TELCO_AT_REPORT_PASSWORD="$SMS_TELCO_SECRET" \
     "$BIN/telco-sim" --listen "$TELCO_ADDR" --at-username mgov-bench \
     --at-report-url "http://$GATEWAY_ADDR/sms/$SMS_TELCO/dlr" \
     --at-report-username "$SMS_TELCO" --report-attempts 7 --report-delay "$REPORT_DELAY" \
