@@ -28,6 +28,18 @@ impl Language {
     }
 }
 
+/// The entry of `by_language` for `language`, else the Swahili one, else the first: what a
+/// citizen is shown of something written in several languages, with the language it is in.
+pub fn pick<V>(
+    by_language: &std::collections::BTreeMap<Language, V>,
+    language: Language,
+) -> Option<(Language, &V)> {
+    [language, Language::SWAHILI]
+        .into_iter()
+        .find_map(|l| by_language.get(&l).map(|v| (l, v)))
+        .or_else(|| by_language.iter().next().map(|(l, v)| (*l, v)))
+}
+
 impl TryFrom<String> for Language {
     type Error = LanguageError;
     fn try_from(raw: String) -> Result<Self, LanguageError> {

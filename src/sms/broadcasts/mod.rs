@@ -38,10 +38,7 @@ pub fn text_for(
     texts: &BTreeMap<Language, String>,
     language: Language,
 ) -> Option<(Language, &str)> {
-    [language, Language::SWAHILI]
-        .into_iter()
-        .find_map(|l| texts.get(&l).map(|t| (l, t.as_str())))
-        .or_else(|| texts.iter().next().map(|(l, t)| (*l, t.as_str())))
+    crate::language::pick(texts, language).map(|(l, text)| (l, text.as_str()))
 }
 
 /// What a broadcast will cost before it starts: subscribers and parts, by language.

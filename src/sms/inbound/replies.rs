@@ -8,7 +8,8 @@ use crate::sms::encoding::part_count;
 /// The help reply takes at most this many parts; services that do not fit are left out.
 const HELP_PARTS: usize = 2;
 
-fn in_language(language: Language, sw: String, en: String) -> String {
+/// `sw` for Swahili speakers, `en` for everyone else.
+pub(crate) fn in_language(language: Language, sw: String, en: String) -> String {
     if language == Language::SWAHILI {
         sw
     } else {

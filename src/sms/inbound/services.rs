@@ -56,11 +56,7 @@ pub struct Answer {
 impl Answer {
     /// The template of `replies` for `language` (else Swahili, else any).
     pub fn pick(replies: &BTreeMap<Language, String>, language: Language) -> Option<&str> {
-        replies
-            .get(&language)
-            .or_else(|| replies.get(&Language::SWAHILI))
-            .or_else(|| replies.values().next())
-            .map(String::as_str)
+        crate::language::pick(replies, language).map(|(_, reply)| reply.as_str())
     }
 }
 

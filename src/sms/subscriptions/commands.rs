@@ -9,19 +9,12 @@ use super::topics::Topic;
 use crate::language::Language;
 use crate::sms::encoding::part_count;
 use crate::sms::inbound::keywords::normalise;
+use crate::sms::inbound::replies::in_language;
 use crate::sms::inbound::route::{reply_to, RouteContext};
 use crate::sms::inbound::store::{ClaimedMo, Routed};
 
 /// The topic list takes at most this many parts; topics that do not fit are left out.
 const LIST_PARTS: usize = 2;
-
-fn pick(language: Language, sw: String, en: String) -> String {
-    if language == Language::SWAHILI {
-        sw
-    } else {
-        en
-    }
-}
 
 /// Routes a message whose first word is `JIUNGE`, `SUBSCRIBE` or `STOP`; `rest` are the
 /// words after it, `language` the citizen's remembered one.
@@ -43,7 +36,7 @@ pub fn route(
         // STOP with any word that is no topic (STOP ALL, STOP YOTE, a typo) stops everything:
         // whoever texts STOP wants less, never more.
         ("STOP", None) => (
-            pick(
+            in_language(
                 language,
                 format!("Umejiondoa kwenye tahadhari zote za {0}. Tuma JIUNGE <mada> kujiunga tena.", mo.shortcode),
                 format!("You will get no more alerts or unrequested messages from {0}. Send SUBSCRIBE <topic> to join again.", mo.shortcode),
@@ -58,7 +51,7 @@ pub fn route(
         ("STOP", Some(topic)) => {
             routed.agency_id = Some(topic.agency.to_string());
             (
-                pick(
+                in_language(
                     language,
                     format!("Umejiondoa kwenye {0}. Tuma JIUNGE {0} kujiunga tena.", topic.name),
                     format!("You have left {0}. Send SUBSCRIBE {0} to join again.", topic.name),
@@ -73,7 +66,7 @@ pub fn route(
             let language = if command == "SUBSCRIBE" { Language::ENGLISH } else { Language::SWAHILI };
             routed.agency_id = Some(topic.agency.to_string());
             (
-                pick(
+                in_language(
                     language,
                     format!("Umejiunga na {0}: {1}. Tuma STOP {0} kujiondoa.", topic.name, topic.describe(language)),
                     format!("You are subscribed to {0}: {1}. Send STOP {0} to leave.", topic.name, topic.describe(language)),
@@ -91,7 +84,7 @@ pub fn route(
             };
             let opening = topic_word.as_ref().map(|word| {
                 let word: String = word.chars().take(20).collect();
-                pick(language, format!("Hatujui mada \"{word}\"."), format!("We know no topic \"{word}\"."))
+                in_language(language, format!("Hatujui mada \"{word}\"."), format!("We know no topic \"{word}\"."))
             });
             let detail = match &topic_word {
                 Some(word) => format!("no topic {word:?}"),
@@ -112,13 +105,13 @@ fn topic_list(language: Language, cx: &RouteContext<'_>, opening: Option<String>
     let mut text = opening.map(|o| format!("{o} ")).unwrap_or_default();
     if cx.topics.is_empty() {
         return text
-            + &pick(
+            + &in_language(
                 language,
                 "Hakuna mada za kujiunga kwa sasa.".into(),
                 "No topics to subscribe to right now.".into(),
             );
     }
-    text += &pick(
+    text += &in_language(
         language,
         "Tuma JIUNGE <mada>:".into(),
         "Send SUBSCRIBE <topic>:".into(),

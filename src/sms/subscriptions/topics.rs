@@ -31,11 +31,8 @@ pub struct Topic {
 impl Topic {
     /// Its description in `language` (else Swahili, else any).
     pub fn describe(&self, language: Language) -> &str {
-        self.description
-            .get(&language)
-            .or_else(|| self.description.get(&Language::SWAHILI))
-            .or_else(|| self.description.values().next())
-            .map(String::as_str)
+        crate::language::pick(&self.description, language)
+            .map(|(_, line)| line.as_str())
             .unwrap_or("")
     }
 }
